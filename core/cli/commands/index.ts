@@ -1,0 +1,19 @@
+import type { Command } from '../command.ts';
+import { dataSynthCommand } from './data-synth.ts';
+import { dataInspectCommand } from './data-inspect.ts';
+import { trainCommand } from './train.ts';
+import { evalCommand } from './eval.ts';
+import { runCommand } from './run.ts';
+import { benchCommand } from './bench.ts';
+import { startCommand } from './start.ts';
+
+/** Every `lref` command, in the order --help lists them. */
+export const COMMANDS: Command[] = [
+  dataSynthCommand,
+  dataInspectCommand,
+  trainCommand,
+  evalCommand,
+  runCommand,
+  benchCommand,
+  startCommand,
+];
