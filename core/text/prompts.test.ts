@@ -40,7 +40,7 @@ describe('templates', () => {
     expect(Object.values(templates).map((t) => [t.id, t.kind])).toEqual([
       ['label', 'label'], ['ee', 'ee'], ['ra', 'ra'], ['dr', 'dr'],
     ]);
-    expect(templates.ra.defaults?.rules).toMatch(/Marginal: a primary off/);
+    expect(templates.ra.defaults?.rules).toMatch(/Marginal: brand, size, audience or negation missed/);
   });
 
   it('names the file and the placeholder when a template uses an unknown one', () => {
@@ -72,7 +72,7 @@ describe('renderPrompt', () => {
   });
 
   it('puts the rules (default or given) and the wrong decision into RA and DR prompts', () => {
-    expect(renderPrompt(templates.ra, bare)).toMatch(/^<bos><rules> type first\. primary: brand.*unrelated type\.<query> coffee maker/);
+    expect(renderPrompt(templates.ra, bare)).toMatch(/^<bos><rules> Exact: all met\. .*Irrelevant: unrelated\.<query> coffee maker<product>/);
     expect(renderPrompt(templates.ra, bare, { rules: 'R' })).toBe('<bos><rules> R<query> coffee maker<product> Drip Coffee Maker 12 cup');
     expect(renderPrompt(templates.dr, bare, { wrong_label: 'Exact', scheme: LREF5 })).toBe(
       '<bos><wrong><L:Exact><query> coffee maker<product> Drip Coffee Maker 12 cup',
