@@ -183,7 +183,7 @@ describe('OpenAITeacher over a fake OpenAI-compatible server', () => {
   });
 
   it('shares one HTTP request between identical concurrent calls', async () => {
-    handler = (_s, res) => void setTimeout(() => reply(res, "once"), 20);
+    handler = (_s, res) => void setTimeout(() => reply(res, 'once'), 20);
     const t = teacher();
     const req = { kind: 'ee' as const, pair, scheme: LREF5, gold: 'Significant' };
     expect(await Promise.all([t.rationale(req), t.rationale(req)])).toEqual(['once', 'once']);
