@@ -36,6 +36,8 @@ type State = 'start' | 'unquoted' | 'quoted' | 'quoteSeen';
 export class CsvParser {
   /** header names, when known: errors then name the column instead of its position */
   columns: readonly string[] | undefined;
+  /** take `columns` from the first record (set before pushing: errors may come in the header's chunk) */
+  headerNames = false;
   private readonly delim: number;
   private state: State = 'start';
   private fields: string[] = [];
@@ -121,11 +123,7 @@ export class CsvParser {
             this.endRecord(out);
             i = this.lineEnd(text, i);
           } else {
-            throw inputError(
-              this.file,
-              this.line,
-              `column ${this.columnName(this.fields.length)}: unexpected ${JSON.stringify(text[i])} after a closing quote (a quote inside a quoted field must be doubled: "")`,
-            );
+            throw this.afterQuoteError(text[i]);
           }
           break;
       }
@@ -147,6 +145,23 @@ export class CsvParser {
     return out;
   }
 
+  /**
+   * Text after a closing quote. When the quoted field spans lines, the usual cause is a quote left
+   * open further up that swallowed the line ends until the next quote: point at where it opened.
+   */
+  private afterQuoteError(ch: string): Error {
+    const column = `column ${this.columnName(this.fields.length)}`;
+    const doubled = '(a quote inside a quoted field must be doubled: "")';
+    if (this.quoteLine !== this.line) {
+      return inputError(
+        this.file,
+        this.quoteLine,
+        `${column}: unterminated quoted field? the quote opened on this line runs to line ${this.line}, where a quote is followed by ${JSON.stringify(ch)} ${doubled}`,
+      );
+    }
+    return inputError(this.file, this.line, `${column}: unexpected ${JSON.stringify(ch)} after a closing quote ${doubled}`);
+  }
+
   private columnName(i: number): string {
     const name = this.columns?.[i];
     return name === undefined ? `#${i + 1}` : `"${name}"`;
@@ -159,6 +174,7 @@ export class CsvParser {
 
   private endRecord(out: CsvRecord[]): void {
     this.endField();
+    if (this.headerNames && this.columns === undefined) this.columns = this.fields.map((f) => f.trim());
     out.push({ fields: this.fields, line: this.recordLine });
     this.fields = [];
     this.state = 'start';
@@ -233,11 +249,11 @@ export interface CsvRow {
  */
 export async function* readCsvRows(file: string, opts: CsvOptions & { required?: readonly string[] } = {}): AsyncGenerator<CsvRow> {
   const parser = new CsvParser(file, opts.delimiter);
+  parser.headerNames = true;
   let columns: string[] | undefined;
   for await (const rec of readCsvRecords(file, opts, parser)) {
     if (!columns) {
       columns = rec.fields.map((f) => f.trim());
-      parser.columns = columns;
       const missing = (opts.required ?? []).filter((c) => !columns!.includes(c));
       if (missing.length) {
         throw inputError(file, rec.line, `missing column(s) ${missing.join(', ')} in the header; found: ${columns.join(', ')}`);
