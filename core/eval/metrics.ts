@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { UserError } from '../util/errors.ts';
+import { labelIndex, type LabelScheme } from '../data/labels.ts';
+
+/**
+ * Classification metrics as LREF reports them (macro-F1, weighted-F1, accuracy), plus the
+ * optimistic-bias figures stage 3 (DPO) is aimed at. All values are fractions in [0, 1];
+ * format.ts prints them as percentages like the paper's tables.
+ *
+ * Averaging choice (scikit-learn's default for f1_score with labels=None): macro-F1 is the mean
+ * F1 over the labels present in gold ∪ predicted. A label of the scheme that neither side uses
+ * is left out (it would add a meaningless 0); a label only predicted counts with F1 0, and a
+ * label never predicted gets precision 0 (sklearn's zero_division=0). weighted-F1 weights each
+ * label's F1 by its gold support, so labels absent from gold weigh nothing.
+ *
+ * Unparseable predictions (null) are errors: they lower accuracy and the gold label's recall, are
+ * neither optimistic nor pessimistic, are not a class of their own (so they add no F1 term and no
+ * confusion column), and are counted in `unparseable`.
+ */
+
+export const PerClass = z
+  .object({
+    precision: z.number().min(0).max(1),
+    recall: z.number().min(0).max(1),
+    f1: z.number().min(0).max(1),
+    /** number of gold items with this label */
+    support: z.number().int().nonnegative(),
+  })
+  .strict();
+export type PerClass = z.infer<typeof PerClass>;
+
+const Fraction = z.number().min(0).max(1);
+
+export const MetricsRecord = z
+  .object({
+    /** the variant evaluated, e.g. "sft-all", "lref" */
+    name: z.string().min(1),
+    /** label scheme id */
+    scheme: z.string().optional(),
+    macro_f1: Fraction,
+    weighted_f1: Fraction,
+    accuracy: Fraction,
+    /** (#pred more relevant than gold) / n */
+    optimistic_rate: Fraction,
+    /** (#optimistic) / (#errors); 0 when there are no errors */
+    optimistic_error_share: Fraction,
+    /** (#pred less relevant than gold) / n */
+    pessimistic_rate: Fraction,
+    /** (#pessimistic) / (#errors); 0 when there are no errors */
+    pessimistic_error_share: Fraction,
+    /** keyed by label, in scheme order; every label of the scheme appears */
+    per_class: z.record(z.string(), PerClass),
+    /** confusion[gold][pred] in `labels` order; unparseable predictions are not in it */
+    confusion: z.array(z.array(z.number().int().nonnegative())),
+    n: z.number().int().positive(),
+    /** the scheme's labels, best → worst: the order of `confusion` rows and columns */
+    labels: z.array(z.string()),
+    /** predictions that gave no label (counted as errors) */
+    unparseable: z.number().int().nonnegative(),
+  })
+  .strict();
+export type MetricsRecord = z.infer<typeof MetricsRecord>;
+
+/** `pred[i] === null` marks an unparseable prediction. */
+export function computeMetrics(
+  name: string,
+  gold: readonly string[],
+  pred: readonly (string | null)[],
+  scheme: LabelScheme,
+): MetricsRecord {
+  if (gold.length !== pred.length) {
+    throw new UserError(`metrics for ${name}: ${gold.length} gold labels but ${pred.length} predictions`);
+  }
+  const n = gold.length;
+  if (n === 0) throw new UserError(`metrics for ${name}: no predictions to score`);
+  const k = scheme.labels.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  let correct = 0;
+  let optimistic = 0;
+  let pessimistic = 0;
+  let unparseable = 0;
+  const support = new Array<number>(k).fill(0);
+  for (let i = 0; i < n; i++) {
+    const g = labelIndex(scheme, gold[i]);
+    support[g]++;
+    const p = pred[i];
+    if (p === null) {
+      unparseable++;
+      continue;
+    }
+    const q = labelIndex(scheme, p);
+    confusion[g][q]++;
+    // Lower index = more relevant (labels are best → worst).
+    if (q === g) correct++;
+    else if (q < g) optimistic++;
+    else pessimistic++;
+  }
+
+  const per_class: Record<string, PerClass> = {};
+  const present: number[] = [];
+  let weighted = 0;
+  for (let c = 0; c < k; c++) {
+    const tp = confusion[c][c];
+    let predicted = 0;
+    for (let g = 0; g < k; g++) predicted += confusion[g][c];
+    const precision = predicted > 0 ? tp / predicted : 0;
+    const recall = support[c] > 0 ? tp / support[c] : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    per_class[scheme.labels[c]] = { precision, recall, f1, support: support[c] };
+    if (support[c] > 0 || predicted > 0) present.push(f1);
+    weighted += f1 * support[c];
+  }
+  const errors = n - correct;
+  return {
+    name,
+    scheme: scheme.id,
+    macro_f1: present.reduce((a, b) => a + b, 0) / present.length,
+    weighted_f1: weighted / n,
+    accuracy: correct / n,
+    optimistic_rate: optimistic / n,
+    optimistic_error_share: errors > 0 ? optimistic / errors : 0,
+    pessimistic_rate: pessimistic / n,
+    pessimistic_error_share: errors > 0 ? pessimistic / errors : 0,
+    per_class,
+    confusion,
+    n,
+    labels: [...scheme.labels],
+    unparseable,
+  };
+}
