@@ -62,6 +62,9 @@ describe('loadDataset', () => {
     await expect(loadDataset(mixed)).rejects.toThrow(`${mixed}: labels E, Exact do not all belong to one label scheme; known schemes: lref5 (Exact,`);
     const w = file('w2.jsonl', jsonl([pair('1', 'Partial')]));
     await expect(loadDataset(w, { scheme: 'lref5' })).rejects.toThrow('labels Partial are not in scheme lref5');
+    const hd = file('hd2.csv', '"id","product_uid","product_title","search_term","relevance"\n1,2,"t","q",3\n');
+    await expect(loadDataset(hd, { scheme: 'lref5' })).rejects.toThrow("the homedepot format's labels are scheme graded3; --scheme lref5 does not apply");
+    expect((await loadDataset(hd, { scheme: 'graded3' })).scheme).toBe('graded3');
   });
 
   it('assigns query_freq, records the source, and rejects duplicate pair ids', async () => {

@@ -126,7 +126,10 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   const labels = new Set(pairs.map((p) => p.label));
   let scheme: string;
   if (format === 'jsonl') scheme = opts.scheme ? checkScheme(path, opts.scheme, labels) : inferScheme(path, labels);
-  else scheme = FORMAT_SCHEME[format];
+  else {
+    scheme = FORMAT_SCHEME[format];
+    if (opts.scheme && opts.scheme !== scheme) throw new UserError(`the ${format} format's labels are scheme ${scheme}; --scheme ${opts.scheme} does not apply`);
+  }
   return { pairs: assignQueryFreq(pairs), scheme, source: resolve(path) };
 }
 
