@@ -1,0 +1,75 @@
+/**
+ * Loads the optional native kernel addon (native/build/lref_native.node, built by
+ * `node native/build.mjs`). Loading never throws: when the addon is missing or broken the status
+ * says why, and callers fall back to TF.js's own backends.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { repoRoot } from '../util/paths.ts';
+
+/** Codes shared with native/src/ops.h. */
+export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, pow: 7 } as const;
+export const UnaryOp = {
+  exp: 0, log: 1, tanh: 2, sqrt: 3, rsqrt: 4, neg: 5, square: 6, relu: 7, sigmoid: 8, abs: 9,
+  reciprocal: 10, erf: 11, geluTanh: 12, log1p: 13, step: 14,
+} as const;
+export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3 } as const;
+
+type F32 = Float32Array;
+type I32 = Int32Array;
+
+/** The addon's functions; every array is used in place (no copies). See native/src/addon.cc. */
+export interface NativeAddon {
+  gemm(batch: number, batchA: number, batchB: number, m: number, n: number, k: number,
+    transA: number, transB: number, a: F32, b: F32, c: F32): void;
+  /** meta = [ndim, ...outShape, ...stridesA, ...stridesB] (stride 0 where an input broadcasts) */
+  binary(op: number, meta: I32, a: F32, b: F32, out: F32): void;
+  unary(op: number, x: F32, out: F32): void;
+  reduce(op: number, x: F32, out: F32, outer: number, r: number, inner: number): void;
+  transpose(x: F32, out: F32, shape: I32, perm: I32): void;
+  softmax(x: F32, out: F32, rows: number, cols: number): void;
+  softmaxGrad(y: F32, dy: F32, dx: F32, rows: number, cols: number): void;
+  layerNorm(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, rstd: F32, rows: number, cols: number, eps: number): void;
+  layerNormGrad(x: F32, gamma: F32, mean: F32, rstd: F32, dy: F32, dx: F32, dgamma: F32, dbeta: F32,
+    rows: number, cols: number): void;
+  geluGrad(x: F32, dy: F32, dx: F32): void;
+  softmaxXent(logits: F32, labels: I32, probs: F32, loss: F32, rows: number, cols: number): number;
+  softmaxXentGrad(probs: F32, labels: I32, dloss: F32, dlogits: F32, rows: number, cols: number): void;
+  gatherRows(table: F32, idx: I32, out: F32, n: number, cols: number, tableRows: number): void;
+  scatterAddRows(src: F32, idx: I32, out: F32, n: number, cols: number, outRows: number): void;
+  adam(w: F32, m: F32, v: F32, g: F32, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, bias1: number, bias2: number): void;
+  info(): { isa: string; threads: number };
+  setThreads(n: number): void;
+}
+
+export type AddonStatus =
+  | { available: true; path: string; isa: string; threads: number; addon: NativeAddon }
+  | { available: false; path: string; reason: string };
+
+export function nativeAddonPath(): string {
+  return join(repoRoot(), 'native', 'build', 'lref_native.node');
+}
+
+let cached: AddonStatus | undefined;
+
+/** The addon, loaded once. LREF_NATIVE=0 in the environment turns it off. */
+export function loadNativeAddon(): AddonStatus {
+  if (cached) return cached;
+  const path = nativeAddonPath();
+  if (process.env.LREF_NATIVE === '0') {
+    cached = { available: false, path, reason: 'disabled by LREF_NATIVE=0' };
+  } else if (!existsSync(path)) {
+    cached = { available: false, path, reason: `not built (run \`node native/build.mjs\`; needs g++ and Node headers)` };
+  } else {
+    try {
+      const addon = createRequire(import.meta.url)(path) as NativeAddon;
+      const { isa, threads } = addon.info();
+      cached = { available: true, path, isa, threads, addon };
+    } catch (e) {
+      cached = { available: false, path, reason: `failed to load: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+  return cached;
+}

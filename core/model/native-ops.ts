@@ -1,0 +1,167 @@
+/**
+ * Fused transformer ops that run as one native kernel (and one gradient kernel) on 'lref-native'
+ * and as ordinary composite TF.js ops on any other backend, so model code can call them
+ * unconditionally. Fusing saves the dozen intermediate tensors TF.js would otherwise make for a
+ * layer norm or a tanh-GELU, which on a 2-core CPU cost more than the arithmetic.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './native-addon.ts';
+import { UnaryOp } from './native-addon.ts';
+import { f32 } from './native-kernels.ts';
+
+const NATIVE = 'lref-native';
+const GELU = 'LrefGelu';
+const GELU_GRAD = 'LrefGeluGrad';
+const LAYER_NORM = 'LrefLayerNorm';
+const LAYER_NORM_GRAD = 'LrefLayerNormGrad';
+const XENT = 'LrefSoftmaxXent';
+const XENT_GRAD = 'LrefSoftmaxXentGrad';
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+function onNative(): boolean {
+  return tf.getBackend() === NATIVE;
+}
+
+/** GELU, tanh approximation (GPT-2's): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  if (onNative()) return tf.engine().runKernel(GELU, { x }) as tf.Tensor;
+  return tf.tidy(() => {
+    const inner = tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+  });
+}
+
+/** Layer norm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
+  if (onNative()) {
+    const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { eps }) as tf.Tensor[];
+    mean.dispose();
+    rstd.dispose();
+    return y;
+  }
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+  });
+}
+
+/**
+ * Per-row cross-entropy of softmax(logits) against integer labels: logits [N, V], labels int32 [N]
+ * → loss [N]. A label outside [0, V) (e.g. -1 for padding) gives loss 0 and no gradient.
+ */
+export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  if (onNative()) {
+    const [loss, probs] = tf.engine().runKernel(XENT, { logits, labels }) as tf.Tensor[];
+    probs.dispose();
+    return loss as tf.Tensor1D;
+  }
+  return tf.tidy(() => {
+    const v = logits.shape[1];
+    const valid = tf.logicalAnd(tf.greaterEqual(labels, 0), tf.less(labels, v));
+    const onehot = tf.oneHot(tf.where(valid, labels, tf.zerosLike(labels)), v);
+    const nll = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), -1));
+    return tf.where(valid, nll, tf.zerosLike(nll)) as tf.Tensor1D;
+  });
+}
+
+type Args = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs?: NamedAttrMap };
+
+function rowsCols(t: TensorInfo): [number, number] {
+  const cols = t.shape[t.shape.length - 1];
+  return [cols === 0 ? 0 : tf.util.sizeFromShape(t.shape) / cols, cols];
+}
+
+/** The forward and gradient kernels of the fused ops, for the native backend. */
+export function fusedKernelConfigs(addon: NativeAddon, backendName: string): KernelConfig[] {
+  const kernels: Record<string, (args: Args) => TensorInfo | TensorInfo[]> = {
+    [GELU]: ({ inputs, backend }) => {
+      const res = new Float32Array(tf.util.sizeFromShape(inputs.x.shape));
+      addon.unary(UnaryOp.geluTanh, f32(backend, inputs.x), res);
+      return backend.makeTensorInfo(inputs.x.shape, 'float32', res);
+    },
+    [GELU_GRAD]: ({ inputs, backend }) => {
+      const res = new Float32Array(tf.util.sizeFromShape(inputs.x.shape));
+      addon.geluGrad(f32(backend, inputs.x), f32(backend, inputs.dy), res);
+      return backend.makeTensorInfo(inputs.x.shape, 'float32', res);
+    },
+    [LAYER_NORM]: ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta } = inputs;
+      const [rows, cols] = rowsCols(x);
+      const y = new Float32Array(rows * cols);
+      const mean = new Float32Array(rows);
+      const rstd = new Float32Array(rows);
+      addon.layerNorm(f32(backend, x), f32(backend, gamma), f32(backend, beta), y, mean, rstd, rows, cols, attrs?.eps as number);
+      const statShape = x.shape.slice(0, -1);
+      return [backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo(statShape, 'float32', mean),
+        backend.makeTensorInfo(statShape, 'float32', rstd)];
+    },
+    [LAYER_NORM_GRAD]: ({ inputs, backend }) => {
+      const { x, gamma, mean, rstd, dy } = inputs;
+      const [rows, cols] = rowsCols(x);
+      const dx = new Float32Array(rows * cols);
+      const dgamma = new Float32Array(cols);
+      const dbeta = new Float32Array(cols);
+      addon.layerNormGrad(f32(backend, x), f32(backend, gamma), f32(backend, mean), f32(backend, rstd), f32(backend, dy),
+        dx, dgamma, dbeta, rows, cols);
+      return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([cols], 'float32', dgamma),
+        backend.makeTensorInfo([cols], 'float32', dbeta)];
+    },
+    [XENT]: ({ inputs, backend }) => {
+      const { logits, labels } = inputs;
+      const [rows, cols] = logits.shape;
+      const probs = new Float32Array(rows * cols);
+      const loss = new Float32Array(rows);
+      addon.softmaxXent(f32(backend, logits), backend.data.get(labels.dataId).values as Int32Array, probs, loss, rows, cols);
+      return [backend.makeTensorInfo([rows], 'float32', loss), backend.makeTensorInfo([rows, cols], 'float32', probs)];
+    },
+    [XENT_GRAD]: ({ inputs, backend }) => {
+      const { probs, labels, dloss } = inputs;
+      const [rows, cols] = probs.shape;
+      const d = new Float32Array(rows * cols);
+      addon.softmaxXentGrad(f32(backend, probs), backend.data.get(labels.dataId).values as Int32Array,
+        f32(backend, dloss), d, rows, cols);
+      return backend.makeTensorInfo([rows, cols], 'float32', d);
+    },
+  };
+  return Object.entries(kernels).map(([kernelName, fn]) => ({ kernelName, backendName, kernelFunc: fn as unknown as KernelFunc }));
+}
+
+let gradientsRegistered = false;
+
+/** Gradients of the fused kernels (registered once; gradients are backend-independent in TF.js). */
+export function registerFusedGradients(): void {
+  if (gradientsRegistered) return;
+  gradientsRegistered = true;
+  const run = (name: string, inputs: Record<string, tf.Tensor>) => tf.engine().runKernel(name, inputs);
+  tf.registerGradient({
+    kernelName: GELU,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({ x: () => run(GELU_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  });
+  tf.registerGradient({
+    kernelName: LAYER_NORM,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved) => {
+      const [x, gamma, mean, rstd] = saved;
+      const dy = (dys as tf.Tensor[])[0];
+      const [dx, dgamma, dbeta] = run(LAYER_NORM_GRAD, { x, gamma, mean, rstd, dy }) as tf.Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+  });
+  tf.registerGradient({
+    kernelName: XENT,
+    inputsToSave: ['labels'],
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved) => {
+      const [labels, probs] = saved;
+      const dloss = (dys as tf.Tensor[])[0];
+      return {
+        logits: () => run(XENT_GRAD, { probs, labels, dloss }) as tf.Tensor,
+        labels: () => tf.zerosLike(labels),
+      };
+    },
+  });
+}

@@ -1,0 +1,23 @@
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "threadpool.h"
+
+namespace lref {
+
+// Runs f(begin, end) over [0, n) in one chunk per thread when n is worth splitting (>= 2 grains).
+template <class F>
+inline void parallel_range(int64_t n, int64_t grain, F&& f) {
+  int threads = pool().size();
+  if (threads == 1 || n < 2 * grain) {
+    if (n > 0) f(int64_t(0), n);
+    return;
+  }
+  int tasks = (int)std::min<int64_t>(threads, n / grain);
+  pool().parallel_for(tasks, [&](int t) { f(n * t / tasks, n * (t + 1) / tasks); });
+}
+
+constexpr int64_t kElementGrain = 32768;
+
+}  // namespace lref

@@ -1,0 +1,90 @@
+#include "threadpool.h"
+
+#include <immintrin.h>
+
+#include <chrono>
+#include <memory>
+
+namespace lref {
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation_.fetch_add(1);
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_tasks() {
+  uint64_t v = next_task_.load(std::memory_order_acquire);
+  for (;;) {
+    int n = n_tasks_;
+    if ((int)(v & 0xffffffffu) >= n) break;
+    if (!next_task_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
+    (*fn_.load())((int)(v & 0xffffffffu));
+    done_tasks_.fetch_add(1, std::memory_order_acq_rel);
+    v = next_task_.load(std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::worker_loop() {
+  uint64_t seen = generation_.load();
+  for (;;) {
+    // Spin ~100 µs for the next job (kernels arrive back to back), then sleep.
+    auto start = std::chrono::steady_clock::now();
+    int spins = 0;
+    while (generation_.load(std::memory_order_acquire) == seen) {
+      _mm_pause();
+      if (++spins % 256 == 0 &&
+          std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) {
+        std::unique_lock<std::mutex> lock(mu_);
+        sleepers_.fetch_add(1);
+        cv_.wait(lock, [&] { return generation_.load() != seen; });
+        sleepers_.fetch_sub(1);
+        break;
+      }
+    }
+    seen = generation_.load(std::memory_order_acquire);
+    if (stop_.load()) return;
+    run_tasks();
+  }
+}
+
+void ThreadPool::parallel_for(int n_tasks, const std::function<void(int)>& fn) {
+  if (n_tasks <= 0) return;
+  if (n_threads_ == 1 || n_tasks == 1) {
+    for (int t = 0; t < n_tasks; ++t) fn(t);
+    return;
+  }
+  fn_ = &fn;
+  n_tasks_ = n_tasks;
+  done_tasks_.store(0);
+  next_task_.store((++job_) << 32);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  if (sleepers_.load() > 0) cv_.notify_all();
+  run_tasks();
+  while (done_tasks_.load(std::memory_order_acquire) < n_tasks) _mm_pause();
+}
+
+static std::unique_ptr<ThreadPool> g_pool;
+
+ThreadPool& pool() {
+  if (!g_pool) {
+    unsigned n = std::thread::hardware_concurrency();
+    g_pool = std::make_unique<ThreadPool>(n == 0 ? 1 : (int)n);
+  }
+  return *g_pool;
+}
+
+void set_pool_threads(int n) { g_pool = std::make_unique<ThreadPool>(n); }
+
+}  // namespace lref

@@ -1,0 +1,140 @@
+// Kernels built on exp/log/tanh/erf. This file alone is compiled with -ffast-math so that GCC
+// vectorises the loops with glibc's libmvec (AVX-512/AVX2 expf, tanhf, ...): 4-8x faster than the
+// scalar calls, and accurate to a few ulp.
+#include <cmath>
+
+#include "ops.h"
+#include "parallel.h"
+
+namespace lref {
+
+static constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
+
+template <class F>
+static void map(const float* x, float* out, int64_t n, F f) {
+  parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; ++i) out[i] = f(x[i]);
+  });
+}
+
+void unary(int op, const float* x, float* out, int64_t n) {
+  switch (op) {
+    case kExp: return map(x, out, n, [](float v) { return expf(v); });
+    case kLog: return map(x, out, n, [](float v) { return logf(v); });
+    case kTanh: return map(x, out, n, [](float v) { return tanhf(v); });
+    case kSqrt: return map(x, out, n, [](float v) { return sqrtf(v); });
+    case kRsqrt: return map(x, out, n, [](float v) { return 1.f / sqrtf(v); });
+    case kNeg: return map(x, out, n, [](float v) { return -v; });
+    case kSquare: return map(x, out, n, [](float v) { return v * v; });
+    case kRelu: return map(x, out, n, [](float v) { return v > 0.f ? v : 0.f; });
+    case kSigmoid: return map(x, out, n, [](float v) { return 1.f / (1.f + expf(-v)); });
+    case kAbs: return map(x, out, n, [](float v) { return fabsf(v); });
+    case kReciprocal: return map(x, out, n, [](float v) { return 1.f / v; });
+    case kErf: return map(x, out, n, [](float v) { return erff(v); });
+    case kLog1p: return map(x, out, n, [](float v) { return log1pf(v); });
+    case kStep: return map(x, out, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
+    case kGeluTanh:
+      return map(x, out, n, [](float v) {
+        return 0.5f * v * (1.f + tanhf(kGeluC * (v + 0.044715f * v * v * v)));
+      });
+  }
+}
+
+void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
+  parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; ++i) {
+      const float v = x[i];
+      const float t = tanhf(kGeluC * (v + 0.044715f * v * v * v));
+      const float dt = (1.f - t * t) * kGeluC * (1.f + 3.f * 0.044715f * v * v);
+      dx[i] = dy[i] * (0.5f * (1.f + t) + 0.5f * v * dt);
+    }
+  });
+}
+
+static inline void softmax_row(const float* x, float* y, int64_t cols) {
+  float m = x[0];
+  for (int64_t j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < cols; ++j) {
+    const float e = expf(x[j] - m);
+    y[j] = e;
+    s += e;
+  }
+  const float inv = 1.f / s;
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j) y[j] *= inv;
+}
+
+void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols) {
+  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * cols, out + r * cols, cols);
+  });
+}
+
+void softmax_grad_rows(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* yr = y + r * cols;
+      const float* dyr = dy + r * cols;
+      float* dxr = dx + r * cols;
+      float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < cols; ++j) dot += yr[j] * dyr[j];
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) dxr[j] = yr[j] * (dyr[j] - dot);
+    }
+  });
+}
+
+double softmax_xent(const float* logits, const int32_t* labels, float* probs, float* loss,
+                    int64_t rows, int64_t cols) {
+  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* x = logits + r * cols;
+      float* p = probs + r * cols;
+      float m = x[0];
+      for (int64_t j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
+      float s = 0.f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < cols; ++j) {
+        const float e = expf(x[j] - m);
+        p[j] = e;
+        s += e;
+      }
+      const float inv = 1.f / s;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) p[j] *= inv;
+      const int32_t l = labels[r];
+      // log-sum-exp form: exact even where the label's probability underflows
+      loss[r] = (l < 0 || l >= cols) ? 0.f : logf(s) + m - x[l];
+    }
+  });
+  double total = 0;
+  int64_t counted = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    if (labels[r] >= 0 && labels[r] < cols) {
+      total += loss[r];
+      ++counted;
+    }
+  return counted ? total / counted : 0.0;
+}
+
+void softmax_xent_grad(const float* probs, const int32_t* labels, const float* dloss,
+                       float* dlogits, int64_t rows, int64_t cols) {
+  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int32_t l = labels[r];
+      const float g = (l < 0 || l >= cols) ? 0.f : dloss[r];
+      const float* p = probs + r * cols;
+      float* d = dlogits + r * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; ++j) d[j] = p[j] * g;
+      if (g != 0.f) d[l] -= g;
+    }
+  });
+}
+
+}  // namespace lref
