@@ -1,0 +1,286 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelConfig, type ModelConfigInput } from './config.ts';
+import { addBias, bmm, embed, gelu, layerNorm, matmul, matmulBT } from './ops.ts';
+import { Rng, hash32, hashString } from '../util/rng.ts';
+
+/**
+ * A GPT-style decoder (nanoGPT's shape): token + learned position embeddings, pre-LN blocks of
+ * multi-head self-attention and a GELU MLP, a final LayerNorm and an LM head tied to the token
+ * embedding. With config.causal=false the same trunk is a bidirectional encoder.
+ *
+ * Layout: activations stay 2-D [B·T, D] so every projection is one plain 2-D matmul (the fast
+ * path on wasm); only attention reshapes to [B·H, T, hd]. Q, K and V have separate weights
+ * because splitting a fused [D, 3D] projection copies more than three matmuls cost on wasm.
+ */
+
+export interface ForwardOptions {
+  /** Enables dropout. */
+  training?: boolean;
+  /** [B,T] 1 = real token, 0 = padding: padded keys get no attention (needed when not causal). */
+  attentionMask?: tf.Tensor2D;
+  /** Seeds this forward's dropout masks; the training step derives it from (seed, step). */
+  dropoutSeed?: number;
+}
+
+/** Per-layer keys (stored transposed, [B,H,hd,t]) and values ([B,H,t,hd]) of the tokens seen so far. */
+export class KVCache {
+  keys: tf.Tensor4D[] = [];
+  values: tf.Tensor4D[] = [];
+  /** Tokens already in the cache (= position of the next token). */
+  length = 0;
+  /** Filled by the decode in progress, then swapped in (so a failed decode leaves the cache intact). */
+  pendingKeys?: tf.Tensor4D[];
+  pendingValues?: tf.Tensor4D[];
+
+  get batchSize(): number {
+    return this.keys.length ? this.keys[0].shape[0] : 0;
+  }
+
+  /** Keeps batch rows `rows` (beam search picks parents, possibly repeated); disposes the old tensors. */
+  reorder(rows: number[]): void {
+    const idx = tf.tensor1d(rows, 'int32');
+    const nk = this.keys.map((k) => tf.keep(tf.gather(k, idx)));
+    const nv = this.values.map((v) => tf.keep(tf.gather(v, idx)));
+    idx.dispose();
+    this.dispose();
+    this.keys = nk;
+    this.values = nv;
+  }
+
+  dispose(): void {
+    for (const t of [...this.keys, ...this.values]) t.dispose();
+    this.keys = [];
+    this.values = [];
+  }
+}
+
+let instances = 0;
+
+const NEG = -1e9;
+
+export class DecoderLM {
+  readonly config: ModelConfig;
+  private readonly vars = new Map<string, tf.Variable>();
+  /** [ctx, ctx] additive causal mask (0 on/below the diagonal, −1e9 above), made once. */
+  private readonly causalBias: tf.Tensor2D;
+  private dropoutCalls = 0;
+  private disposed = false;
+
+  constructor(config: ModelConfigInput | ModelConfig) {
+    this.config = ModelConfig.parse(config);
+    const { vocabSize: V, contextLength: C, dModel: D, nLayers: L, ffMult, tieEmbeddings, seed } = this.config;
+    // tf.variable names are global in the engine; a per-instance prefix lets many models coexist
+    // (policy and frozen reference for DPO, the three auxiliary models of stage 1).
+    const prefix = `lref${++instances}/`;
+    const std = 0.02;
+    const residStd = 0.02 / Math.sqrt(2 * L); // GPT-2: residual projections scaled by depth
+    const add = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', s = std) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      if (init === 'ones') data.fill(1);
+      if (init === 'normal') {
+        // One stream per parameter name: adding a parameter never changes the others' init.
+        const rng = new Rng(hash32((seed ^ hashString(name)) >>> 0));
+        for (let i = 0; i < n; i++) data[i] = rng.normal() * s;
+      }
+      const init0 = tf.tensor(data, shape, 'float32');
+      this.vars.set(name, tf.variable(init0, true, prefix + name));
+      init0.dispose(); // the variable holds its own reference to the data
+    };
+    add('tok_emb', [V, D], 'normal');
+    add('pos_emb', [C, D], 'normal');
+    for (let l = 0; l < L; l++) {
+      const p = `h${l}.`;
+      add(p + 'ln1.g', [D], 'ones');
+      add(p + 'ln1.b', [D], 'zeros');
+      for (const w of ['q', 'k', 'v']) {
+        add(`${p}attn.w${w}`, [D, D], 'normal');
+        add(`${p}attn.b${w}`, [D], 'zeros');
+      }
+      add(p + 'attn.wo', [D, D], 'normal', residStd);
+      add(p + 'attn.bo', [D], 'zeros');
+      add(p + 'ln2.g', [D], 'ones');
+      add(p + 'ln2.b', [D], 'zeros');
+      add(p + 'mlp.w1', [D, ffMult * D], 'normal');
+      add(p + 'mlp.b1', [ffMult * D], 'zeros');
+      add(p + 'mlp.w2', [ffMult * D, D], 'normal', residStd);
+      add(p + 'mlp.b2', [D], 'zeros');
+    }
+    add('ln_f.g', [D], 'ones');
+    add('ln_f.b', [D], 'zeros');
+    if (!tieEmbeddings) add('lm_head', [D, V], 'normal');
+    const bias = new Float32Array(C * C);
+    for (let i = 0; i < C; i++) for (let j = i + 1; j < C; j++) bias[i * C + j] = NEG;
+    this.causalBias = tf.tensor2d(bias, [C, C]);
+  }
+
+  /** Trainable parameters by stable name (the names checkpoints use). */
+  params(): Map<string, tf.Variable> {
+    return new Map(this.vars);
+  }
+
+  /** Total number of trainable scalars. */
+  numParams(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`DecoderLM: no parameter ${name}`);
+    return v;
+  }
+
+  /** Final-LayerNorm hidden states [B,T,D] (for classifier and scoring heads). */
+  hidden(ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const [B, T] = ids.shape;
+    return tf.tidy(() => tf.reshape(this.trunk(ids, opts), [B, T, this.config.dModel]));
+  }
+
+  /** Next-token logits [B,T,V]. */
+  forward(ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
+    const [B, T] = ids.shape;
+    return tf.tidy(() => tf.reshape(this.logitsFlat(ids, opts), [B, T, this.config.vocabSize]));
+  }
+
+  /** Next-token logits flattened to [B·T, V] (what the loss wants; no reshape needed). */
+  logitsFlat(ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor2D {
+    return tf.tidy(() => this.head(this.trunk(ids, opts)));
+  }
+
+  /** LM head on hidden rows h [N,D] → [N,V]. */
+  head(h: tf.Tensor2D): tf.Tensor2D {
+    return this.config.tieEmbeddings
+      ? matmulBT(h, this.p('tok_emb') as tf.Tensor2D)
+      : matmul(h, this.p('lm_head') as tf.Tensor2D);
+  }
+
+  /** Logits of only the given tokens for hidden rows h [N,D] → [N,L] (scoring; not for training). */
+  headFor(h: tf.Tensor2D, tokenIds: number[]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const idx = tf.tensor1d(tokenIds, 'int32');
+      const w = this.config.tieEmbeddings
+        ? tf.transpose(tf.gather(this.p('tok_emb'), idx))
+        : tf.gather(this.p('lm_head'), idx, 1);
+      return tf.matMul(h, w as tf.Tensor2D);
+    });
+  }
+
+  /**
+   * Decodes `ids` [B,tNew] after the tokens already in `cache` (which it extends in place) and
+   * returns the logits of the last new position [B,V]. Cost per new token is O(cache length).
+   */
+  decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D {
+    const [B, Tn] = ids.shape;
+    const out = tf.tidy(() => {
+      const h = this.trunk(ids, {}, cache);
+      const last = tf.reshape(tf.slice(tf.reshape(h, [B, Tn, this.config.dModel]), [0, Tn - 1, 0], [B, 1, -1]), [
+        B,
+        this.config.dModel,
+      ]);
+      return { logits: this.head(last as tf.Tensor2D), keys: cache.pendingKeys, values: cache.pendingValues };
+    }) as { logits: tf.Tensor2D; keys: tf.Tensor4D[]; values: tf.Tensor4D[] };
+    cache.dispose();
+    cache.pendingKeys = cache.pendingValues = undefined;
+    cache.keys = out.keys;
+    cache.values = out.values;
+    cache.length += Tn;
+    return out.logits;
+  }
+
+  /** The shared body: embeddings → blocks → final LN, as [B·T, D]. */
+  private trunk(ids: tf.Tensor2D, opts: ForwardOptions, cache?: KVCache): tf.Tensor2D {
+    if (this.disposed) throw new Error('DecoderLM: used after dispose()');
+    const { dModel: D, nLayers: L, contextLength: C, dropout, causal } = this.config;
+    const [B, T] = ids.shape;
+    const start = cache?.length ?? 0;
+    if (start + T > C) throw new Error(`DecoderLM: ${start + T} positions exceed contextLength ${C}`);
+    const rate = opts.training ? dropout : 0;
+    const base = opts.dropoutSeed ?? hash32(this.config.seed + 0x5bd1e995 * ++this.dropoutCalls);
+    let nDrop = 0;
+    const drop = <R extends tf.Tensor>(x: R): R =>
+      rate > 0 ? (tf.dropout(x, rate, undefined, hash32((base + 0x9e3779b9 * ++nDrop) >>> 0)) as R) : x;
+
+    const tok = embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.p('tok_emb') as tf.Tensor2D);
+    const pos = tf.slice(this.p('pos_emb'), [start, 0], [T, D]);
+    let x = drop(tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D]) as tf.Tensor2D);
+
+    // Additive attention bias, broadcast to [B,H,T,Tk].
+    const Tk = start + T;
+    let bias: tf.Tensor | undefined = causal && T > 1 ? tf.slice(this.causalBias, [start, 0], [T, Tk]) : undefined;
+    if (opts.attentionMask) {
+      const pad = tf.reshape(tf.mul(tf.sub(1, tf.cast(opts.attentionMask, 'float32')), NEG), [B, 1, 1, Tk]);
+      bias = bias ? tf.add(bias, pad) : pad;
+    }
+    if (cache) {
+      cache.pendingKeys = [];
+      cache.pendingValues = [];
+    }
+    for (let l = 0; l < L; l++) {
+      const p = `h${l}.`;
+      const h = layerNorm(x, this.p(p + 'ln1.g') as tf.Tensor1D, this.p(p + 'ln1.b') as tf.Tensor1D);
+      x = tf.add(x, drop(this.attention(h, B, T, p, bias, drop, cache, l)));
+      const h2 = layerNorm(x, this.p(p + 'ln2.g') as tf.Tensor1D, this.p(p + 'ln2.b') as tf.Tensor1D);
+      const f = gelu(addBias(matmul(h2, this.p(p + 'mlp.w1') as tf.Tensor2D), this.p(p + 'mlp.b1'))) as tf.Tensor2D;
+      x = tf.add(x, drop(addBias(matmul(f, this.p(p + 'mlp.w2') as tf.Tensor2D), this.p(p + 'mlp.b2'))));
+    }
+    return layerNorm(x, this.p('ln_f.g') as tf.Tensor1D, this.p('ln_f.b') as tf.Tensor1D);
+  }
+
+  private attention(
+    h: tf.Tensor2D,
+    B: number,
+    T: number,
+    p: string,
+    bias: tf.Tensor | undefined,
+    drop: <R extends tf.Tensor>(x: R) => R,
+    cache: KVCache | undefined,
+    layer: number,
+  ): tf.Tensor2D {
+    const { dModel: D, nHeads: H } = this.config;
+    const hd = D / H;
+    const proj = (w: string) => addBias(matmul(h, this.p(`${p}attn.w${w}`) as tf.Tensor2D), this.p(`${p}attn.b${w}`));
+    // Scale q (T·hd values) rather than the scores (T·T values).
+    const q = tf.reshape(tf.transpose(tf.reshape(tf.mul(proj('q'), 1 / Math.sqrt(hd)), [B, T, H, hd]), [0, 2, 1, 3]), [
+      B * H,
+      T,
+      hd,
+    ]) as tf.Tensor3D;
+    // Keys go straight to the transposed layout the score matmul wants: one transpose, no flag.
+    let kT = tf.transpose(tf.reshape(proj('k'), [B, T, H, hd]), [0, 2, 3, 1]) as tf.Tensor4D;
+    let v = tf.transpose(tf.reshape(proj('v'), [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    if (cache) {
+      if (cache.keys[layer]) {
+        kT = tf.concat([cache.keys[layer], kT], 3);
+        v = tf.concat([cache.values[layer], v], 2);
+      }
+      cache.pendingKeys!.push(kT);
+      cache.pendingValues!.push(v);
+    }
+    const Tk = kT.shape[3];
+    let s = tf.reshape(bmm(q, tf.reshape(kT, [B * H, hd, Tk]) as tf.Tensor3D), [B, H, T, Tk]) as tf.Tensor;
+    if (bias) s = tf.add(s, bias);
+    const att = drop(tf.reshape(tf.softmax(s), [B * H, T, Tk]) as tf.Tensor3D);
+    const o = bmm(att, tf.reshape(v, [B * H, Tk, hd]) as tf.Tensor3D);
+    const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
+    return addBias(matmul(merged, this.p(`${p}attn.wo`) as tf.Tensor2D), this.p(`${p}attn.bo`)) as tf.Tensor2D;
+  }
+
+  /** Replaces every parameter's value (checkpoint load); shapes must match. */
+  assignParams(values: Map<string, Float32Array>): void {
+    for (const [name, v] of this.vars) {
+      const data = values.get(name);
+      if (!data) throw new Error(`DecoderLM: missing parameter ${name}`);
+      if (data.length !== v.size) throw new Error(`DecoderLM: ${name} has ${data.length} values, expected ${v.size}`);
+      tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.vars.values()) v.dispose();
+    this.causalBias.dispose();
+  }
+}
