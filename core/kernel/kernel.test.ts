@@ -97,10 +97,11 @@ describe('kernel', () => {
     const running = k.execute('await kernel.sleep(1);\nwhile (true) {}');
     await new Promise((r) => setTimeout(r, 200));
     const t0 = performance.now();
-    const how = await k.interrupt();
-    expect(performance.now() - t0).toBeLessThan(1000);
-    expect(how).toBe('restarted');
+    const how = k.interrupt();
+    // the cell ends when the process is killed; the respawn that follows may take longer on a busy machine
     expect((await running).error?.ename).toBe('KernelRestarted');
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(await how).toBe('restarted');
     expect(k.generation).toBe(gen + 1);
     expect(plain(await k.execute('typeof base'))).toBe('undefined');
   });

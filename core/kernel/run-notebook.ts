@@ -68,6 +68,8 @@ export interface RunNotebookOptions {
   onCellDone?: (info: { index: number; ok: boolean; seconds: number; executed: number; total: number }) => void;
   /** a running kernel to use (tests); otherwise one is started and shut down */
   kernel?: Kernel;
+  /** aborting it interrupts the running cell (Ctrl+C in `lref run`); the run then stops there */
+  interrupt?: AbortSignal;
 }
 
 export interface RunNotebookResult {
@@ -88,6 +90,8 @@ export async function runNotebook(input: Notebook, opts: RunNotebookOptions): Pr
   let executed = 0;
   let failure: CellFailure | undefined;
   let lastSave = performance.now();
+  const onInterrupt = () => void kernel.interrupt();
+  opts.interrupt?.addEventListener('abort', onInterrupt);
   try {
     for (const i of codeIndexes) {
       const cell = nb.cells[i] as CodeCell;
@@ -129,6 +133,7 @@ export async function runNotebook(input: Notebook, opts: RunNotebookOptions): Pr
       if (failure) break;
     }
   } finally {
+    opts.interrupt?.removeEventListener('abort', onInterrupt);
     if (!opts.kernel) await kernel.shutdown();
   }
   return { notebook: nb, ok: !failure, executed, failure };

@@ -56,8 +56,13 @@ export const runCommand: Command = {
       ...nb,
       metadata: { ...nb.metadata, lref_run: { input: args.positionals[0], parameters: params, started: started.toISOString(), ...extra } },
     });
+    // Ctrl+C stops the running cell instead of killing the CLI, so the outputs so far are still saved.
+    const ctrlC = new AbortController();
+    const onSigint = () => ctrlC.abort();
+    process.once('SIGINT', onSigint);
     const result = await runNotebook(notebook, {
       cwd: dirname(input),
+      interrupt: ctrlC.signal,
       cellTimeoutS: timeout,
       save: (nb) => writeNotebook(out, withRunInfo(nb, { status: 'running' })),
       onMessage: (_i, msg) => {
@@ -66,7 +71,7 @@ export const runCommand: Command = {
       onCellDone: ({ index, ok, seconds, executed, total }) => {
         if (!json) io.err(`[${executed}/${total}] cell ${index} ${ok ? 'ok' : 'FAILED'} (${seconds.toFixed(2)} s)`);
       },
-    });
+    }).finally(() => process.off('SIGINT', onSigint));
     const duration = (Date.now() - started.getTime()) / 1000;
     const f = result.failure;
     writeNotebook(
