@@ -9,7 +9,7 @@ import { UserError } from '../util/errors.ts';
  *
  * Rungs (first that loads wins):
  *   tensorflow  via @tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node (optional packages)
- *   lref-native the project's native-kernel backend, when something has registered it
+ *   lref-native the project's native-kernel backend (core/model/native-backend.ts), when its addon is built
  *   wasm        @tensorflow/tfjs-backend-wasm (single thread here; ~15x faster than cpu for training)
  *   cpu         pure JS, always there, slowest
  */
@@ -28,6 +28,14 @@ async function load(name: string): Promise<boolean> {
       }
     }
     return false;
+  }
+  if (name === 'lref-native') {
+    try {
+      // Registers the backend on import when the addon in native/ is built; registers nothing otherwise.
+      await import('./native-backend.ts');
+    } catch {
+      return false;
+    }
   }
   if (name === 'wasm') {
     try {
