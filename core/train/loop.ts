@@ -4,7 +4,7 @@ import { Rng, hash32 } from '../util/rng.ts';
 import { AdamW } from './adamw.ts';
 import { makeBatch, type BatchOptions, type LMExample } from './batch.ts';
 import { lrAt } from './schedule.ts';
-import { trainStep } from './step.ts';
+import { trainStep, type Trainable } from './step.ts';
 
 export interface TrainHooks {
   /** Called after every step; `step` is 0-based. */
@@ -25,7 +25,7 @@ export interface TrainResult {
   step: number;
 }
 
-export function makeOptimizer(model: DecoderLM, cfg: TrainConfig): AdamW {
+export function makeOptimizer(model: Trainable, cfg: TrainConfig): AdamW {
   return new AdamW(model.params(), {
     betas: cfg.betas,
     eps: cfg.eps,

@@ -50,6 +50,11 @@ export interface StepOptions {
   dropoutSeed?: number;
 }
 
+/** Anything with named trainable variables: the LM, the encoder classifier. */
+export interface Trainable {
+  params(): Map<string, tf.Variable>;
+}
+
 export interface StepResult {
   loss: number;
   /** Global gradient norm before clipping. */
@@ -60,7 +65,7 @@ export interface StepResult {
  * Runs any scalar loss through the explicit step: tf.variableGrads → clip by global norm →
  * AdamW update → free the gradients. Used by SFT here and by DPO with its own loss.
  */
-export function optimizeStep(model: DecoderLM, optimizer: AdamW, lossFn: () => tf.Scalar, opts: StepOptions): StepResult {
+export function optimizeStep(model: Trainable, optimizer: AdamW, lossFn: () => tf.Scalar, opts: StepOptions): StepResult {
   const params = model.params();
   const byTfName = new Map<string, string>();
   for (const [name, v] of params) byTfName.set(v.name, name);
