@@ -205,14 +205,15 @@ void batched_gemm(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int6
     });
     return;
   }
-  // Few big matrices: split each along its longer side, in whole micro-tiles.
+  // Few big matrices: split each along its longer side, in whole micro-tiles (4 chunks per
+  // thread, so a descheduled worker delays at most a quarter of its share).
   for (int64_t b = 0; b < batch; ++b) {
     const float* a = A + (b % batchA) * strideA;
     const float* bm = B + (b % batchB) * strideB;
     float* c = C + b * strideC;
     if (M >= N) {
       int64_t units = (M + MR - 1) / MR;
-      int tasks = (int)std::min<int64_t>(want, units);
+      int tasks = (int)std::min<int64_t>(want == 1 ? 1 : 4 * want, units);
       pool().parallel_for(tasks, [&](int t) {
         int64_t i0 = units * t / tasks * MR, i1 = std::min<int64_t>(M, units * (t + 1) / tasks * MR);
         const float* as = transA ? a + i0 : a + i0 * lda;
@@ -220,7 +221,7 @@ void batched_gemm(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int6
       });
     } else {
       int64_t units = (N + NR - 1) / NR;
-      int tasks = (int)std::min<int64_t>(want, units);
+      int tasks = (int)std::min<int64_t>(want == 1 ? 1 : 4 * want, units);
       pool().parallel_for(tasks, [&](int t) {
         int64_t j0 = units * t / tasks * NR, j1 = std::min<int64_t>(N, units * (t + 1) / tasks * NR);
         const float* bs = transB ? bm + j0 * ldb : bm + j0;

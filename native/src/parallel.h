@@ -6,7 +6,9 @@
 
 namespace lref {
 
-// Runs f(begin, end) over [0, n) in one chunk per thread when n is worth splitting (>= 2 grains).
+// Runs f(begin, end) over [0, n) in chunks of at least `grain` when n is worth splitting. Up to 4
+// chunks per thread, taken first come first served: on a shared 2-core machine a worker may be
+// descheduled, and then the calling thread does its chunks instead of waiting a timeslice.
 template <class F>
 inline void parallel_range(int64_t n, int64_t grain, F&& f) {
   int threads = pool().size();
@@ -14,7 +16,7 @@ inline void parallel_range(int64_t n, int64_t grain, F&& f) {
     if (n > 0) f(int64_t(0), n);
     return;
   }
-  int tasks = (int)std::min<int64_t>(threads, n / grain);
+  int tasks = (int)std::min<int64_t>(4 * threads, n / grain);
   pool().parallel_for(tasks, [&](int t) { f(n * t / tasks, n * (t + 1) / tasks); });
 }
 

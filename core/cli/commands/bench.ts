@@ -1,15 +1,69 @@
 import type { Command } from '../command.ts';
+import { optBool, optInt, optString } from '../args.ts';
 import { UserError } from '../../util/errors.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
 
-// PLACEHOLDER: replaced by the real command. Exits 2 with a clear message until then.
+const PRESETS = ['tiny', 'small'] as const;
+const DEFAULT_BACKENDS = ['lref-native', 'wasm', 'cpu'];
+
+function list(value: string | undefined, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UserError('expected a comma-separated list, got an empty one');
+  return items;
+}
+
+/** `lref bench`: training, scoring and generation speed per backend, beside PyTorch on this machine. */
 export const benchCommand: Command = {
   name: 'bench',
-  summary: '(not built yet)',
-  usage: 'bench',
-  examples: [],
-  options: {},
-  optionHelp: {},
-  async run() {
-    throw new UserError('lref bench is not built yet');
+  summary: 'Measure training/scoring/generation speed per TF.js backend against PyTorch on this machine',
+  usage: 'bench [--json] [--presets tiny,small] [--backends lref-native,wasm,cpu] [--repeat N] [--steps N] [--no-torch] [--out FILE]',
+  examples: [
+    'lref bench',
+    'lref bench --presets tiny --backends lref-native,wasm --repeat 5',
+    'lref bench --json --out runs/bench.json',
+  ],
+  options: {
+    json: { type: 'boolean' },
+    presets: { type: 'string' },
+    backends: { type: 'string' },
+    repeat: { type: 'string' },
+    steps: { type: 'string' },
+    'no-torch': { type: 'boolean' },
+    'no-kernels': { type: 'boolean' },
+    out: { type: 'string' },
+  },
+  optionHelp: {
+    json: 'print the report as JSON instead of tables',
+    presets: `model presets to run (${PRESETS.join(', ')}; default both)`,
+    backends: `TF.js backends in order (default ${DEFAULT_BACKENDS.join(',')}; cpu gets one timed step)`,
+    repeat: 'timed runs per figure; the median is reported (default 3)',
+    steps: 'training steps / scoring batches per timed run (default 3)',
+    'no-torch': 'skip the PyTorch reference',
+    'no-kernels': 'skip the native kernel and peak figures',
+    out: 'also write the JSON report to this file',
+  },
+  async run(args, io) {
+    const presets = list(optString(args, 'presets'), [...PRESETS]);
+    for (const p of presets) {
+      if (!(PRESETS as readonly string[]).includes(p)) throw new UserError(`--presets: unknown preset "${p}" (known: ${PRESETS.join(', ')})`);
+    }
+    const { BenchOptions, runBench } = await import('../../../bench/run.ts');
+    const { formatReport } = await import('../../../bench/format.ts');
+    const opts = BenchOptions.parse({
+      presets,
+      backends: list(optString(args, 'backends'), DEFAULT_BACKENDS),
+      repeat: optInt(args, 'repeat', 3, 1, 100),
+      steps: optInt(args, 'steps', 3, 1, 1000),
+      torch: !optBool(args, 'no-torch'),
+      kernels: !optBool(args, 'no-kernels'),
+    });
+    const report = await runBench(opts, (line) => io.err(line));
+    const json = JSON.stringify(report, null, 2);
+    const out = optString(args, 'out');
+    if (out) writeFileAtomic(out, json + '\n');
+    if (optBool(args, 'json')) io.out(json);
+    else for (const line of formatReport(report)) io.out(line);
+    return 0;
   },
 };

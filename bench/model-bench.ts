@@ -1,0 +1,111 @@
+/**
+ * Times the real model code (core/model/gpt.ts, core/train/step.ts) on the current TF.js backend:
+ * training tokens/s (trainStep on full-context batches), label-scoring pairs/s (one forward per
+ * batch, label logits at the last position) and generation tokens/s (batch 1, KV cache, greedy).
+ * Each figure is the median of `repeat` timed runs after one warm-up.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { DecoderLM, KVCache } from '../core/model/gpt.ts';
+import { makeOptimizer } from '../core/train/loop.ts';
+import { trainStep } from '../core/train/step.ts';
+import type { TokenBatch } from '../core/train/batch.ts';
+import { TrainConfig } from '../core/model/config.ts';
+import { Rng } from '../core/util/rng.ts';
+import type { BenchWorkload } from './presets.ts';
+
+export interface ModelFigures {
+  trainTokensPerSec: number;
+  scorePairsPerSec: number;
+  genTokensPerSec: number;
+  params: number;
+}
+
+export interface RunPlan {
+  repeat: number;
+  /** Timed calls per run for training and scoring (the slow cpu backend gets 1). */
+  steps: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Median over `repeat` runs of units·inner / seconds, after one warm-up call. */
+export function medianRate(fn: () => void, units: number, plan: { repeat: number; inner: number }): number {
+  fn();
+  const rates: number[] = [];
+  for (let r = 0; r < plan.repeat; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < plan.inner; i++) fn();
+    rates.push((units * plan.inner) / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
+/** A full-context batch of seeded random tokens, loss on every position. */
+export function randomBatch(w: BenchWorkload, seed = 7): TokenBatch {
+  const { batch: B, model } = w;
+  const T = model.contextLength;
+  const rng = new Rng(seed);
+  const n = B * T;
+  const inputs = new Int32Array(n);
+  const targets = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    inputs[i] = rng.int(model.vocabSize);
+    targets[i] = rng.int(model.vocabSize);
+  }
+  return {
+    batchSize: B, seqLen: T, inputs, targets, lossMask: new Float32Array(n).fill(1),
+    attention: new Float32Array(n).fill(1), tokens: n, truncated: 0,
+  };
+}
+
+export function benchModel(w: BenchWorkload, plan: RunPlan): ModelFigures {
+  const model = new DecoderLM(w.model);
+  const optimizer = makeOptimizer(model, TrainConfig.parse({ lr: w.lr }));
+  const batch = randomBatch(w);
+  const { batch: B, model: cfg } = w;
+  const T = cfg.contextLength;
+  try {
+    const trainTokensPerSec = medianRate(
+      () => trainStep(model, optimizer, batch, { lr: w.lr, clipNorm: 1, dropoutSeed: 1 }), B * T,
+      { repeat: plan.repeat, inner: plan.steps });
+
+    const ids = tf.tensor2d(batch.inputs, [B, T], 'int32');
+    const labelIds = Array.from({ length: w.labels }, (_, i) => i);
+    const score = () => {
+      const probs = tf.tidy(() => {
+        const h = model.hidden(ids);
+        const last = tf.reshape(tf.slice(h, [0, T - 1, 0], [B, 1, cfg.dModel]), [B, cfg.dModel]) as tf.Tensor2D;
+        return tf.softmax(model.headFor(last, labelIds));
+      });
+      probs.dataSync();
+      probs.dispose();
+    };
+    const scorePairsPerSec = medianRate(score, B, { repeat: plan.repeat, inner: plan.steps });
+    ids.dispose();
+
+    const prompt = tf.tensor2d(batch.inputs.slice(0, w.genPrompt), [1, w.genPrompt], 'int32');
+    const generate = () => {
+      const cache = new KVCache();
+      let logits = model.decode(prompt, cache);
+      for (let i = 1; i < w.genTokens; i++) {
+        const next = tf.tidy(() => tf.reshape(tf.cast(tf.argMax(logits, -1), 'int32'), [1, 1])) as tf.Tensor2D;
+        next.dataSync(); // a real generator reads each token (stop tokens, streaming)
+        logits.dispose();
+        logits = model.decode(next, cache);
+        next.dispose();
+      }
+      logits.dispose();
+      cache.dispose();
+    };
+    const genTokensPerSec = medianRate(generate, w.genTokens, { repeat: plan.repeat, inner: 1 });
+    prompt.dispose();
+    return { trainTokensPerSec, scorePairsPerSec, genTokensPerSec, params: model.numParams() };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
