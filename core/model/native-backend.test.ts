@@ -109,6 +109,9 @@ describe.skipIf(!status.registered)('lref-native kernels match the cpu backend',
     await expectSame([{ shape: [2, 7, 3, 5] }], (x) => [tf.transpose(x, [0, 2, 1, 3]), tf.transpose(x, [3, 2, 1, 0]),
       tf.transpose(x, [0, 1, 2, 3]), tf.transpose(x, [1, 0, 3, 2])]);
     await expectSame([{ shape: [33, 130] }], (x) => tf.transpose(x));
+    // the attention layouts, with partial 16x16 tiles: [B,T,H,hd] -> [B,H,hd,T] and [B,H,T,hd]
+    await expectSame([{ shape: [3, 130, 4, 33] }], (x) => [tf.transpose(x, [0, 2, 3, 1]), tf.transpose(x, [0, 2, 1, 3])]);
+    await expectSame([{ shape: [5, 33, 17] }], (x) => tf.transpose(x, [0, 2, 1]));
   });
 
   it('softmax', async () => {

@@ -193,6 +193,47 @@ void transpose(const float* x, float* out, int ndim, const int64_t* shape, const
     return;
   }
   const int64_t n = oshape[nd - 1], inner_stride = ostr[nd - 1];
+  // The output dim the input walks contiguously; when it is not the last one, a plain row copy
+  // would read the input with stride `inner_stride` (a cache miss per element). Copy 16x16 tiles
+  // instead, so each input cache line is used 16 times while it is hot.
+  int pdim = -1;
+  for (int d = 0; d < nd - 1; ++d)
+    if (ostr[d] == 1) pdim = d;
+  if (inner_stride != 1 && pdim >= 0) {
+    int64_t ostride_out[8];
+    int64_t so = 1;
+    for (int d = nd - 1; d >= 0; --d) {
+      ostride_out[d] = so;
+      so *= oshape[d];
+    }
+    const int64_t P = oshape[pdim], OP = ostride_out[pdim];
+    const int64_t outer = total / (P * n);
+    constexpr int64_t TILE = 16;
+    const int64_t tilesP = (P + TILE - 1) / TILE;
+    parallel_range(outer * tilesP, std::max<int64_t>(1, kElementGrain / (TILE * n)), [&](int64_t w0, int64_t w1) {
+      for (int64_t w = w0; w < w1; ++w) {
+        int64_t o = w / tilesP, i0 = (w % tilesP) * TILE, i1 = std::min(P, i0 + TILE);
+        // offsets of the other dims (all but pdim and the last)
+        int64_t rem = o, in_off = 0, out_off = 0;
+        for (int d = nd - 2; d >= 0; --d) {
+          if (d == pdim) continue;
+          int64_t idx = rem % oshape[d];
+          rem /= oshape[d];
+          in_off += idx * ostr[d];
+          out_off += idx * ostride_out[d];
+        }
+        for (int64_t j0 = 0; j0 < n; j0 += TILE) {
+          const int64_t j1 = std::min(n, j0 + TILE);
+          for (int64_t i = i0; i < i1; ++i) {
+            float* dst = out + out_off + i * OP;
+            const float* src = x + in_off + i;
+            for (int64_t j = j0; j < j1; ++j) dst[j] = src[j * inner_stride];
+          }
+        }
+      }
+    });
+    return;
+  }
   const int64_t rows = total / n;
   parallel_range(rows, std::max<int64_t>(1, kElementGrain / n), [&](int64_t r0, int64_t r1) {
     int64_t idx[8] = {0};
@@ -226,9 +267,11 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float* y,
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * cols;
       float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
       for (int64_t j = 0; j < cols; ++j) sum += xr[j];
       const float mu = sum / (float)cols;
       float var = 0.f;
+#pragma omp simd reduction(+ : var)
       for (int64_t j = 0; j < cols; ++j) var += (xr[j] - mu) * (xr[j] - mu);
       const float rs = 1.f / std::sqrt(var / (float)cols + eps);
       float* yr = y + r * cols;
@@ -254,6 +297,7 @@ void layer_norm_grad(const float* x, const float* gamma, const float* mean, cons
       const float* dyr = dy + r * cols;
       const float mu = mean[r], rs = rstd[r];
       float sum_dyg = 0.f, sum_dyg_xhat = 0.f;
+#pragma omp simd reduction(+ : sum_dyg, sum_dyg_xhat)
       for (int64_t j = 0; j < cols; ++j) {
         const float xhat = (xr[j] - mu) * rs;
         const float g = dyr[j] * gamma[j];

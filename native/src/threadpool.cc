@@ -72,7 +72,14 @@ void ThreadPool::parallel_for(int n_tasks, const std::function<void(int)>& fn) {
   }
   if (sleepers_.load() > 0) cv_.notify_all();
   run_tasks();
-  while (done_tasks_.load(std::memory_order_acquire) < n_tasks) _mm_pause();
+  // A worker still holds a task. Spin briefly; if it was descheduled (a busy shared machine),
+  // yield the core to it rather than burning our timeslice.
+  for (int spins = 0; done_tasks_.load(std::memory_order_acquire) < n_tasks; ++spins) {
+    if (spins < 4096)
+      _mm_pause();
+    else
+      std::this_thread::yield();
+  }
 }
 
 static std::unique_ptr<ThreadPool> g_pool;
