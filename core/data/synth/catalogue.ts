@@ -235,6 +235,12 @@ export const TYPES: ProductTypeDef[] = [
     materials: ['paper', 'silicone'], packs: [50, 100, 200],
   },
   {
+    id: 'frying_pan', category: 'kitchen', one: 'frying pan', many: 'frying pans', synonyms: ['skillet', 'skillets', 'fry pan'],
+    brands: ['T-fal', 'Calphalon', 'Lodge', 'All-Clad'],
+    size: { kind: 'measure', unit: 'inch', values: ['8', '10', '12'] }, colours: ['black', 'grey', 'red'],
+    materials: ['cast iron', 'stainless steel', 'aluminum'], features: ['stick'],
+  },
+  {
     id: 'kitchen_scale', category: 'kitchen', one: 'kitchen scale', many: 'kitchen scales', synonyms: ['food scale', 'scale'],
     brands: ['Etekcity', 'Ozeri', 'OXO'],
     colours: ['black', 'white', 'silver'], materials: ['glass', 'stainless steel'], styles: ['digital'], features: ['bluetooth'],
@@ -480,6 +486,8 @@ export const FEATURES: FeatureDef[] = [
   { id: 'sulfate', word: 'sulfate', has: ['with Sulfates'], lacks: ['Sulfate-Free'] },
   { id: 'oil', word: 'oil', has: [], lacks: ['Oil-Free'] },
   { id: 'voc', word: 'VOC', has: [], lacks: ['Zero VOC', 'VOC-Free'] },
+  // "non-stick" is the rules' own example of a negation: the pan must not let food stick.
+  { id: 'stick', word: 'stick', has: [], lacks: ['Non-Stick', 'Nonstick'] },
 ];
 
 export const COLOURS = [

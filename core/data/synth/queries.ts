@@ -196,7 +196,10 @@ export function writeQuery(vocab: Vocabulary, q: ParsedQuery, rng: Rng, opts: Wr
     const f = vocab.features.get(n)!;
     const word = cap(f.word);
     // "bluetooth free" is not what people type; "wired" is.
-    const forms = n === 'bluetooth' ? ['without bluetooth', 'no bluetooth', 'wired'] : [`without ${word}`, `no ${word}`, `${word} free`];
+    const forms =
+      n === 'bluetooth' ? ['without bluetooth', 'no bluetooth', 'wired']
+      : n === 'stick' ? ['non stick', 'nonstick', 'non-stick']
+      : [`without ${word}`, `no ${word}`, `${word} free`];
     if (n === 'caffeine') forms.push('decaf');
     if (n === 'fragrance') forms.push('unscented');
     if (n === 'sugar') forms.push('unsweetened');
@@ -238,7 +241,7 @@ export function writeQuery(vocab: Vocabulary, q: ParsedQuery, rng: Rng, opts: Wr
  */
 export function addTypo(vocab: Vocabulary, text: string, rng: Rng): string | undefined {
   const words = text.split(' ');
-  const candidates = words.map((w, i) => [w, i] as const).filter(([w]) => /^[a-z]{5,}$/.test(w) && vocab.knows(w));
+  const candidates = words.map((w, i) => [w, i] as const).filter(([w]) => /^[a-z]{6,}$/.test(w) && vocab.knows(w));
   for (const [w, i] of rng.shuffle(candidates)) {
     for (let attempt = 0; attempt < 4; attempt++) {
       const k = 1 + rng.int(w.length - 2);

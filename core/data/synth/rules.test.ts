@@ -61,6 +61,8 @@ describe('gradePair: ties and edge cases', () => {
     expect(grade('energy drinks without sugar', 'Monster Energy Drink, 16 oz').label).toBe('Marginal');
     expect(grade('headphones without bluetooth', 'Sony Wired Headphones').label).toBe('Exact');
     expect(grade('decaf coffee beans', 'Starbucks Caffeinated Dark Roast Coffee Beans').label).toBe('Marginal');
+    expect(grade('non-stick frying pan', 'T-fal Nonstick Frying Pan, 12 Inch').label).toBe('Exact');
+    expect(grade('nonstick skillet 12 inch', 'Lodge Cast Iron Skillet, 12 Inch').label).toBe('Marginal');
   });
 
   it('accessory intent makes the accessory the core product; the phone itself is Trivial', () => {

@@ -131,11 +131,14 @@ export function buildVocabulary(): Vocabulary {
   add('unsweetened', { kind: 'feature_lacks', value: 'sugar' });
   add('sweetened', { kind: 'feature_has', value: 'sugar' });
   add('wired', { kind: 'feature_lacks', value: 'bluetooth' });
+  add('nonstick', { kind: 'feature_lacks', value: 'stick' });
 
   const words = new Set<string>();
   for (const key of lexicon.keys()) for (const w of key.split(' ')) words.add(w);
   for (const w of ['size', 'pack', 'for', 'with', 'without', 'free', 'compatible', 'bundle', 'count']) words.add(w);
-  const corrector = buildCorrector([...words].filter((w) => /^[a-z]{4,}$/.test(w)));
+  // Only words of five letters or more are corrected: shorter ones are too often another real word
+  // ("pole" is one edit from "polo", "vent" from "tent").
+  const corrector = buildCorrector([...words].filter((w) => /^[a-z]{5,}$/.test(w)));
 
   cached = {
     types: new Map(TYPES.map((t) => [t.id, t])),
@@ -145,7 +148,7 @@ export function buildVocabulary(): Vocabulary {
     lexicon,
     maxPhrase: Math.max(...[...lexicon.keys()].map((k) => k.split(' ').length)),
     brandsByKey,
-    correct: (t) => (words.has(t) || !/^[a-z]{4,}$/.test(t) ? t : corrector(t)),
+    correct: (t) => (words.has(t) || !/^[a-z]{5,}$/.test(t) ? t : corrector(t)),
     knows: (t) => words.has(t),
   };
   return cached;
