@@ -112,7 +112,8 @@ export function gradePair(query: ParsedQuery, product: ProductFacts, vocab: Voca
     reasons.push({ kind: 'decision', label, rule });
     return { label, reasons };
   };
-  if (relation === 'unrelated' || relation === 'unknown') return decide('Irrelevant', 'unrelated product type');
+  if (relation === 'unknown') return decide('Irrelevant', 'product type not recognised on one side; treated as unrelated');
+  if (relation === 'unrelated') return decide('Irrelevant', 'unrelated product type');
   if (isRelated(relation)) return decide('Trivial', `a different but related type (${relation.replace('_', ' ')})`);
   const mods = checkModifiers(query, product, vocab);
   reasons.push(...mods);
