@@ -49,6 +49,11 @@ for (const backend of ['cpu', 'wasm']) {
         randn(rng, [7, 5]),
         randn(rng, [5, 3]),
       ]);
+      // the other dB ordering (K > N)
+      compare((a, b) => matmul(a as tf.Tensor2D, b as tf.Tensor2D), (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), [
+        randn(rng, [7, 9]),
+        randn(rng, [9, 2]),
+      ]);
     });
 
     it('matmulBT (tied LM head)', () => {

@@ -42,12 +42,21 @@ function custom3(
 const T2 = [1, 0];
 const T3 = [0, 2, 1];
 
-/** a [M,K] @ b [K,N]; gradients dA = dY·Bᵀ, dB = Aᵀ·dY with explicit transposes. */
+/**
+ * a [M,K] @ b [K,N]; gradients dA = dY·Bᵀ, dB = Aᵀ·dY with explicit transposes. dB transposes
+ * whichever of A [M,K] and dY [M,N] is narrower: (dYᵀ·A)ᵀ when K > N (the MLP's down projection,
+ * where A is 4x wider than dY), since a transpose costs in proportion to its size.
+ */
 const matmulOp = custom2((a, b, save) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy, [sa, sb]) => [tf.matMul(dy, tf.transpose(sb, T2)), tf.matMul(tf.transpose(sa, T2), dy)],
+    gradFunc: (dy, [sa, sb]) => [
+      tf.matMul(dy, tf.transpose(sb, T2)),
+      sa.shape[1]! > dy.shape[1]!
+        ? tf.transpose(tf.matMul(tf.transpose(dy, T2), sa), T2)
+        : tf.matMul(tf.transpose(sa, T2), dy),
+    ],
   };
 });
 export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
