@@ -39,7 +39,7 @@ export interface NativeAddon {
   gatherRows(table: F32, idx: I32, out: F32, n: number, cols: number, tableRows: number): void;
   scatterAddRows(src: F32, idx: I32, out: F32, n: number, cols: number, outRows: number): void;
   adam(w: F32, m: F32, v: F32, g: F32, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, bias1: number, bias2: number): void;
+    weightDecay: number, bias1: number, bias2: number, gradScale: number): void;
   info(): { isa: string; threads: number };
   setThreads(n: number): void;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { NATIVE_BACKEND, nativeBackendStatus } from './native-backend.ts';
-import { gelu, layerNorm, softmaxCrossEntropy } from './native-ops.ts';
+import { adamwStep, gelu, layerNorm, softmaxCrossEntropy } from './native-ops.ts';
 import { Rng } from '../util/rng.ts';
 
 // Every native kernel is checked against the tfjs cpu backend on the same random inputs.
@@ -176,5 +176,41 @@ describe.skipIf(!status.registered)('fused native ops match their composite form
     tf.dispose(g);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, gamma, beta]);
+  });
+});
+
+describe.skipIf(!status.registered)('adamwStep', () => {
+  it('matches the composite AdamW update of core/train/adamw.ts and refuses off the native backend', async () => {
+    const n = 1000;
+    const p0 = data({ shape: [n] }, 1);
+    const g0 = data({ shape: [n] }, 2);
+    const m0 = data({ shape: [n] }, 3).map((x) => x * 0.1);
+    const v0 = data({ shape: [n] }, 4).map((x) => x * x * 0.01);
+    const o = { lr: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, step: 3, gradScale: 0.5 };
+    // composite, as AdamW.apply computes it, on cpu
+    await tf.setBackend('cpu');
+    const want = tf.tidy(() => {
+      const g = tf.mul(tf.tensor1d(g0), o.gradScale);
+      const m1 = tf.add(tf.mul(tf.tensor1d(m0), o.beta1), tf.mul(g, 1 - o.beta1));
+      const v1 = tf.add(tf.mul(tf.tensor1d(v0), o.beta2), tf.mul(tf.square(g), 1 - o.beta2));
+      const denom = tf.add(tf.div(tf.sqrt(v1), Math.sqrt(1 - o.beta2 ** o.step)), o.eps);
+      const upd = tf.mul(tf.div(m1, denom), o.lr / (1 - o.beta1 ** o.step));
+      return [tf.sub(tf.mul(tf.tensor1d(p0), 1 - o.lr * o.weightDecay), upd), m1, v1].map((t) => Array.from(t.dataSync()));
+    });
+    const vars = () => [tf.variable(tf.tensor1d(p0)), tf.variable(tf.tensor1d(m0)), tf.variable(tf.tensor1d(v0))];
+    const [cp, cm, cv] = vars();
+    expect(adamwStep(cp, cm, cv, tf.tensor1d(g0), o)).toBe(false); // cpu: caller must fall back
+    tf.dispose([cp, cm, cv]);
+    await tf.setBackend(NATIVE_BACKEND);
+    const [p, m, v] = vars();
+    const g = tf.tensor1d(g0);
+    expect(adamwStep(p, m, v, g, o)).toBe(true);
+    [p, m, v].forEach((t, i) => {
+      const got = t.dataSync();
+      let worst = 0;
+      got.forEach((x, j) => { worst = Math.max(worst, Math.abs(x - want[i][j]) / Math.max(1e-3, Math.abs(want[i][j]))); });
+      expect(worst).toBeLessThan(1e-4);
+    });
+    tf.dispose([p, m, v, g]);
   });
 });

@@ -18,6 +18,7 @@ const LAYER_NORM = 'LrefLayerNorm';
 const LAYER_NORM_GRAD = 'LrefLayerNormGrad';
 const XENT = 'LrefSoftmaxXent';
 const XENT_GRAD = 'LrefSoftmaxXentGrad';
+const ADAMW = 'LrefAdamW';
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 function onNative(): boolean {
@@ -66,6 +67,36 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): t
   });
 }
 
+export interface AdamWStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** decoupled decay for this parameter (0 for gains, biases, embeddings) */
+  weightDecay: number;
+  /** Adam's t, from 1 */
+  step: number;
+  /** multiplies the gradient first (the global-norm clip factor) */
+  gradScale: number;
+}
+
+/**
+ * One AdamW update of (param, m, v) as one native kernel instead of the ~10 TF.js ops (and 5
+ * temporaries) of the composite update; the variables are assigned the results. Returns false —
+ * and changes nothing — off 'lref-native'; the caller then runs its composite update.
+ * Same maths as core/train/adamw.ts: p ← p − lr·(m̂ / (√v̂ + ε) + wd·p), g scaled by gradScale.
+ */
+export function adamwStep(param: tf.Variable, m: tf.Variable, v: tf.Variable, grad: tf.Tensor, o: AdamWStep): boolean {
+  if (!onNative()) return false;
+  const attrs = { ...o } as unknown as tf.NamedAttrMap;
+  const [p1, m1, v1] = tf.engine().runKernel(ADAMW, { param, m, v, grad }, attrs) as tf.Tensor[];
+  param.assign(p1);
+  m.assign(m1);
+  v.assign(v1);
+  tf.dispose([p1, m1, v1]);
+  return true;
+}
+
 type Args = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs?: NamedAttrMap };
 
 function rowsCols(t: TensorInfo): [number, number] {
@@ -107,6 +138,17 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
         dx, dgamma, dbeta, rows, cols);
       return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([cols], 'float32', dgamma),
         backend.makeTensorInfo([cols], 'float32', dbeta)];
+    },
+    [ADAMW]: ({ inputs, backend, attrs }) => {
+      // Updates copies: the inputs' buffers may be shared with other tensors.
+      const p = f32(backend, inputs.param).slice();
+      const m = f32(backend, inputs.m).slice();
+      const v = f32(backend, inputs.v).slice();
+      const o = attrs as unknown as AdamWStep;
+      addon.adam(p, m, v, f32(backend, inputs.grad), o.lr, o.beta1, o.beta2, o.eps, o.weightDecay,
+        1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.gradScale);
+      const shape = inputs.param.shape;
+      return [p, m, v].map((values) => backend.makeTensorInfo(shape, 'float32', values));
     },
     [XENT]: ({ inputs, backend }) => {
       const { logits, labels } = inputs;

@@ -259,7 +259,7 @@ napi_value ScatterAddRows(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// adam(w, m, v, g, lr, beta1, beta2, eps, weightDecay, bias1, bias2)
+// adam(w, m, v, g, lr, beta1, beta2, eps, weightDecay, bias1, bias2, gradScale)
 napi_value Adam(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -269,8 +269,8 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   float* v = a.f32(2, (int64_t)n, "v");
   const float* g = a.f32(3, (int64_t)n, "g");
   float lr = (float)a.num(4), b1 = (float)a.num(5), b2 = (float)a.num(6), eps = (float)a.num(7),
-        wd = (float)a.num(8), c1 = (float)a.num(9), c2 = (float)a.num(10);
-  if (!a.failed) adam(w, m, v, g, (int64_t)n, lr, b1, b2, eps, wd, c1, c2);
+        wd = (float)a.num(8), c1 = (float)a.num(9), c2 = (float)a.num(10), gs = (float)a.num(11);
+  if (!a.failed) adam(w, m, v, g, (int64_t)n, lr, b1, b2, eps, wd, c1, c2, gs);
   return undefined(env);
 }
 

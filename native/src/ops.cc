@@ -353,10 +353,10 @@ void scatter_add_rows(const float* src, const int32_t* idx, float* out, int64_t 
 }
 
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1,
-          float beta2, float eps, float weight_decay, float bias1, float bias2) {
+          float beta2, float eps, float weight_decay, float bias1, float bias2, float gscale) {
   parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      const float gi = g[i];
+      const float gi = g[i] * gscale;
       const float mi = beta1 * m[i] + (1.f - beta1) * gi;
       const float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
       m[i] = mi;
