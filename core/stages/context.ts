@@ -1,0 +1,31 @@
+import type { LabelScheme } from '../data/labels.ts';
+import type { ModelConfig, TrainConfig } from '../model/config.ts';
+import type { Tokenizer } from '../text/tokenizer.ts';
+
+/**
+ * What every LREF stage is handed by the pipeline: the run's shared tokenizer and label scheme,
+ * the model shape, the training settings, the seed, and where to report progress. A stage never
+ * reads globals or the CLI; the pipeline (and a notebook) build one of these and call the stages
+ * in order.
+ */
+export interface StageContext {
+  tokenizer: Tokenizer;
+  scheme: LabelScheme;
+  modelConfig: ModelConfig;
+  /** base training settings; a stage may override steps/lr from its own config */
+  trainConfig: TrainConfig;
+  seed: number;
+  /** the TF.js backend in use, for logs and run.json */
+  backend: string;
+  /** progress of a long step: stage name (e.g. "select/IM"), done, total, extra fields */
+  progress?: (stage: string, done: number, total: number, fields?: Record<string, string>) => void;
+  /** one human-readable line (what the stage decided, with numbers) */
+  log?: (line: string) => void;
+  /** checked between training steps: a notebook's interrupt or a cancelled run */
+  signal?: AbortSignal;
+}
+
+/** A TrainConfig with some fields replaced, and the seed salted so sibling models differ. */
+export function trainConfigFor(ctx: StageContext, override: Partial<TrainConfig>, salt = 0): TrainConfig {
+  return { ...ctx.trainConfig, ...override, seed: (ctx.seed * 1000 + salt) >>> 0 };
+}
