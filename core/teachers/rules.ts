@@ -19,8 +19,8 @@ import type { CotKind, RationaleRequest, Teacher } from './teacher.ts';
  *       "same type: running shoe. brand Nike met, colour red violated (blue). so Significant."
  *   RA  the grade derived by the rules, product relevance first, then primary/secondary modifiers,
  *       then the deciding rule:
- *       "product: running shoe, same type. primary: brand Nike met. secondary: colour red violated
- *        (blue). one secondary violated: Significant."
+ *       "product: running shoe, same type. primary: brand met, audience met. secondary: colour red
+ *        violated (blue). one secondary violated: Significant."
  *   DR  why the given wrong grade is wrong, then the right one:
  *       "not Exact: same type, colour red violated (blue). correct: Significant."
  *
@@ -98,8 +98,11 @@ export class RuleTeacher implements Teacher {
       throw new UserError(`pair ${req.pair.pair_id}: a DR rationale needs a wrong decision different from gold (got ${req.wrong})`);
     }
     const reading = this.read(req.pair, req.scheme, req.gold);
+    // RA names met modifiers without their values: the rule only asks whether they are met, and the
+    // RA prompt already spends ~35 of the 128 tokens on the rules text.
+    const levels = req.kind === 'ra' ? DETAIL_LEVELS.slice(1) : DETAIL_LEVELS;
     const candidates = reading.grade
-      ? DETAIL_LEVELS.map((level) => this.fromRules(req, reading.grade!, reading, level))
+      ? levels.map((level) => this.fromRules(req, reading.grade!, reading, level))
       : DETAIL_LEVELS.map((level) => this.fromOverlap(req, level));
     return candidates.find((c) => wordCount(c) <= this.maxWords) ?? candidates[candidates.length - 1];
   }

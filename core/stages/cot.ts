@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import type { PairRecord } from '../data/schema.ts';
+import { DecoderLM } from '../model/gpt.ts';
+import type { LMExample } from '../train/batch.ts';
+import { makeOptimizer, trainLM } from '../train/loop.ts';
+import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
+import { COT_KINDS, type CotKind, type Teacher } from '../teachers/teacher.ts';
+import { UserError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
+import { trainConfigFor, type StageContext } from './context.ts';
+import { collectRationales, cotExamples, MIN_PRODUCT_TOKENS, type CotExampleStats, type CotRationale } from './cot-data.ts';
+import { labelExamples, type RelevanceModel } from './relevance-model.ts';
+
+export { collectRationales, cotExamples, fitCot, MIN_PRODUCT_TOKENS, type CotRationale, type CotExampleStats, type CotExampleOptions } from './cot-data.ts';
+export { predictWithRationale, readCotOutput, unparseableSummary, type CotPrediction, type PredictCotOptions } from './cot-predict.ts';
+
+/**
+ * LREF stage 2, Multi-CoT tuning: a teacher writes EE / RA / DR rationales for the training pairs,
+ * and the stage-1 model is fine-tuned further to write `<rationale> … <answer><L:gold><eos>`.
+ */
+export const CotConfig = z
+  .object({
+    version: z.literal(1).default(1),
+    /** kinds to train, in order; LREF's ablation adds EE, then RA, then DR (the order is "unverified" in our notes) */
+    order: z
+      .array(z.enum(COT_KINDS as [CotKind, ...CotKind[]]))
+      .min(1)
+      .default(['ee', 'ra', 'dr'])
+      .refine((o) => new Set(o).size === o.length, { message: 'a kind may appear once' }),
+    /**
+     * 'sequential' (default, the paper's reading): each kind continues from the previous kind's model;
+     * the variants +ee, +ra, +dr are the checkpoints after each. 'mixed': one run on the union of all
+     * kinds (steps × number of kinds), one variant.
+     */
+    mix: z.enum(['sequential', 'mixed']).default('sequential'),
+    /** optimizer steps per kind (default: the run's trainConfig.steps); not tuned here */
+    steps: z.number().int().min(1).optional(),
+    /** peak learning rate (default: the run's trainConfig.lr) */
+    lr: z.number().positive().optional(),
+    /**
+     * Share of label-only examples (label template → `<L:gold><eos>`) in each run's data. 0.25: the
+     * fast scoring path (predictLabels) reads the label template; without any such examples, CoT
+     * tuning lets its calibration drift, and a quarter keeps it in use without crowding out the
+     * rationales. Our choice; the paper does not discuss it.
+     */
+    keepLabelOnly: z.number().min(0).max(0.9).default(0.25),
+    /** product tokens a CoT prompt keeps before the rationale is shortened to fit (see cotExamples) */
+    minProductTokens: z.number().int().min(0).default(MIN_PRODUCT_TOKENS),
+    /** teacher requests in flight at once */
+    concurrency: z.number().int().min(1).default(4),
+    /** CoT prompt templates per kind: built-in id or JSON file (default the built-in of the same name) */
+    templates: z.object({ ee: z.string(), ra: z.string(), dr: z.string() }).partial().default({}),
+    /** rules text shown in RA prompts (default the RA template's compact rules, sized for 128 tokens) */
+    rules: z.string().min(1).optional(),
+    /** rules text sent to the teacher with RA requests (default `rules`, else the template's) */
+    teacherRules: z.string().min(1).optional(),
+  })
+  .strict();
+export type CotConfig = z.infer<typeof CotConfig>;
+export type CotConfigInput = z.input<typeof CotConfig>;
+
+export function parseCotConfig(input: unknown, source = 'cot config'): CotConfig {
+  const parsed = CotConfig.safeParse(input ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export interface CotVariant {
+  /** "+ee", "+ra", "+dr", or "+cot" for a mixed run */
+  name: string;
+  kind: CotKind | 'mixed';
+  /** scoring-ready: its `template` is the label template, so predictLabels works unchanged */
+  model: RelevanceModel;
+  /** the prompt to generate with (predictWithRationale); see inferenceKind */
+  cotTemplate: PromptTemplate;
+  /** rules text for RA prompts (undefined: the template's) */
+  rules?: string;
+  losses: number[];
+  examples: { cot: number; labelOnly: number } & CotExampleStats;
+}
+
+export interface CotResult {
+  variants: CotVariant[];
+  /** every rationale the teacher wrote, by kind (for pairs.jsonl / inspection) */
+  rationales: Partial<Record<CotKind, CotRationale[]>>;
+  teacher: string;
+}
+
+/**
+ * The prompt a checkpoint is asked with at inference. EE and RA models use their own prompt. A DR
+ * prompt needs a wrong decision, which does not exist at inference, so a model whose last kind was DR
+ * is asked with the most recent other kind it learnt (RA in the default EE → RA → DR), else EE.
+ */
+export function inferenceKind(trained: readonly CotKind[]): CotKind {
+  const last = trained[trained.length - 1];
+  if (last !== 'dr') return last;
+  return [...trained].reverse().find((k) => k !== 'dr') ?? 'ee';
+}
+
+/** A new model with the same config and weights (tf.variables of its own: training it leaves `m` alone). */
+export function cloneModel(m: DecoderLM): DecoderLM {
+  const copy = new DecoderLM(m.config);
+  const values = new Map<string, Float32Array>();
+  // A copy: a backend may hand out its own buffer, and an in-place kernel must not reach the original.
+  for (const [name, v] of m.params()) values.set(name, (v.dataSync() as Float32Array).slice());
+  copy.assignParams(values);
+  return copy;
+}
+
+/**
+ * Runs stage 2 on `train` from the stage-1 model `base` (never modified). Rationales are collected
+ * for every kind first (a failing teacher stops the stage before any training), then trained in
+ * `cfg.order`. On failure every model made here is disposed.
+ */
+export async function runCot(
+  ctx: StageContext,
+  base: RelevanceModel,
+  train: readonly PairRecord[],
+  cfgInput: CotConfigInput | CotConfig,
+  teacher: Teacher,
+): Promise<CotResult> {
+  const cfg = parseCotConfig(cfgInput);
+  if (train.length === 0) throw new UserError('cot: no training pairs');
+  const rng = new Rng(ctx.seed).fork('cot');
+  const templates = new Map<CotKind, PromptTemplate>();
+  for (const kind of COT_KINDS) {
+    const t = loadTemplate(cfg.templates[kind] ?? kind);
+    if (t.kind !== kind) throw new UserError(`cot: templates.${kind}: template "${t.id}" is kind ${t.kind}`);
+    templates.set(kind, t);
+  }
+  const labelTemplate = base.template.kind === 'label' ? base.template : loadTemplate('label');
+  const rules = cfg.rules;
+  const teacherRules = cfg.teacherRules ?? rules ?? templates.get('ra')!.defaults?.rules;
+
+  // 1. Rationales, and the CoT examples they make.
+  const rationales: Partial<Record<CotKind, CotRationale[]>> = {};
+  const data = new Map<CotKind, { examples: LMExample[]; stats: CotExampleStats }>();
+  for (const kind of cfg.order) {
+    const rs = await collectRationales(ctx, train, kind, teacher, rng.fork(`teacher/${kind}`), { concurrency: cfg.concurrency, rules: teacherRules });
+    rationales[kind] = rs;
+    const stats: CotExampleStats = { promptCut: 0, rationaleCut: 0 };
+    const examples = cotExamples(ctx, kind, train, rs, templates.get(kind)!, { rules, stats, minProductTokens: cfg.minProductTokens });
+    data.set(kind, { examples, stats });
+    ctx.log?.(
+      `cot/${kind}: ${rs.length} rationales from ${teacher.id}, mean ${mean(examples.map((e) => e.completion.length)).toFixed(1)} completion tokens; ` +
+        `${stats.promptCut} prompts shortened, ${stats.rationaleCut} rationales shortened to fit ${ctx.modelConfig.contextLength} tokens`,
+    );
+  }
+
+  // 2. Training runs: one per kind (sequential) or one on the union (mixed).
+  const runs =
+    cfg.mix === 'sequential'
+      ? cfg.order.map((kind, i) => ({ name: `+${kind}`, kind: kind as CotKind | 'mixed', kinds: [kind], trained: cfg.order.slice(0, i + 1) }))
+      : [{ name: '+cot', kind: 'mixed' as const, kinds: cfg.order, trained: cfg.order }];
+  const variants: CotVariant[] = [];
+  let from = base.model;
+  try {
+    for (const [i, run] of runs.entries()) {
+      const cot = run.kinds.flatMap((k) => data.get(k)!.examples);
+      const labelOnly = labelOnlyExamples(ctx, labelTemplate, train, cot.length, cfg.keepLabelOnly, rng.fork(`label-only/${i}`));
+      const steps = (cfg.steps ?? ctx.trainConfig.steps) * run.kinds.length;
+      const model = cloneModel(from);
+      let losses: number[];
+      try {
+        losses = trainOne(ctx, model, [...cot, ...labelOnly], steps, cfg.lr, i + 1, `cot/${run.name.slice(1)}`);
+      } catch (err) {
+        model.dispose();
+        throw err;
+      }
+      ctx.log?.(`cot/${run.name.slice(1)}: ${steps} steps on ${cot.length} CoT + ${labelOnly.length} label-only examples, loss ${losses[0]?.toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+      variants.push({
+        name: run.name,
+        kind: run.kind,
+        model: { model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate },
+        cotTemplate: templates.get(inferenceKind(run.trained))!,
+        ...(rules !== undefined ? { rules } : {}),
+        losses,
+        examples: { cot: cot.length, labelOnly: labelOnly.length, ...sumStats(run.kinds.map((k) => data.get(k)!.stats)) },
+      });
+      from = model;
+    }
+  } catch (err) {
+    for (const v of variants) v.model.model.dispose();
+    throw err;
+  }
+  return { variants, rationales, teacher: teacher.id };
+}
+
+/** Label-only examples making up `share` of the run's data (drawn without replacement, cycling if needed). */
+function labelOnlyExamples(ctx: StageContext, template: PromptTemplate, train: readonly PairRecord[], cotCount: number, share: number, rng: Rng): LMExample[] {
+  const n = share === 0 ? 0 : Math.round((cotCount * share) / (1 - share));
+  if (n === 0) return [];
+  const order = rng.shuffle(train.map((_, i) => i));
+  const picked = Array.from({ length: n }, (_, k) => train[order[k % order.length]]);
+  return labelExamples(ctx.tokenizer, template, picked, picked.map((p) => p.label), ctx.modelConfig.contextLength);
+}
+
+function trainOne(ctx: StageContext, model: DecoderLM, examples: LMExample[], steps: number, lr: number | undefined, salt: number, stage: string): number[] {
+  const cfg = trainConfigFor(ctx, { steps, ...(lr !== undefined ? { lr } : {}), warmup: Math.min(ctx.trainConfig.warmup, Math.floor(steps / 10)) }, salt);
+  // Our own optimizer, so an interrupt thrown from onStep still lets us free its moment tensors.
+  const optimizer = makeOptimizer(model, cfg);
+  try {
+    return trainLM(model, examples, cfg, {
+      optimizer,
+      batch: { padTo: 'longest', padId: ctx.tokenizer.padId },
+      onStep: (step, loss, tps) => {
+        ctx.progress?.(stage, step + 1, steps, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
+        if (ctx.signal?.aborted) throw new UserError(`${stage}: interrupted at step ${step + 1} of ${steps}`);
+      },
+    }).losses;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+function sumStats(stats: readonly CotExampleStats[]): CotExampleStats {
+  return { promptCut: stats.reduce((a, s) => a + s.promptCut, 0), rationaleCut: stats.reduce((a, s) => a + s.rationaleCut, 0) };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Frees every variant's weights (the base model is the caller's). */
+export function disposeCot(result: CotResult): void {
+  for (const v of result.variants) v.model.model.dispose();
+}
+
