@@ -54,7 +54,11 @@ export function nativeAddonPath(): string {
 
 let cached: AddonStatus | undefined;
 
-/** The addon, loaded once. LREF_NATIVE=0 in the environment turns it off. */
+/**
+ * The addon, loaded once. LREF_NATIVE=0 in the environment turns it off; LREF_NATIVE_THREADS=N
+ * sets its thread count (default: all logical CPUs; 1 can win on a machine busy with other jobs,
+ * where a second thread is often descheduled mid-kernel).
+ */
 export function loadNativeAddon(): AddonStatus {
   if (cached) return cached;
   const path = nativeAddonPath();
@@ -65,6 +69,8 @@ export function loadNativeAddon(): AddonStatus {
   } else {
     try {
       const addon = createRequire(import.meta.url)(path) as NativeAddon;
+      const wanted = Number(process.env.LREF_NATIVE_THREADS);
+      if (Number.isInteger(wanted) && wanted >= 1) addon.setThreads(wanted);
       const { isa, threads } = addon.info();
       cached = { available: true, path, isa, threads, addon };
     } catch (e) {
