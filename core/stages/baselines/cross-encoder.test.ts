@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { BINARY } from '../../data/labels.ts';
+import type { PairRecord } from '../../data/schema.ts';
+import { initBackend } from '../../model/backend.ts';
+import { ModelConfig, TrainConfig } from '../../model/config.ts';
+import { loadTemplate } from '../../text/prompts.ts';
+import { Rng } from '../../util/rng.ts';
+import { trainRunTokenizer } from '../relevance-model.ts';
+import { crossEncoderInputs, loadCrossEncoder, predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './cross-encoder.ts';
+
+/** Relevant iff the title names a kitchen thing: one word decides, wherever it sits in the title. */
+function toyPairs(n: number, seed: number): PairRecord[] {
+  const rng = new Rng(seed);
+  const kitchen = ['kettle', 'toaster', 'blender'];
+  const garden = ['shovel', 'hose', 'rake'];
+  const colours = ['red', 'blue', 'green', 'black'];
+  return Array.from({ length: n }, (_, i) => {
+    const relevant = rng.chance(0.5);
+    const noun = rng.pick(relevant ? kitchen : garden);
+    const colour = rng.pick(colours);
+    return {
+      pair_id: `p${i}`,
+      query_id: `q${i % 7}`,
+      query: 'kitchen appliance',
+      product_id: `x${i}`,
+      title: rng.chance(0.5) ? `${colour} ${noun}` : `${noun} in ${colour}`,
+      label: relevant ? 'Relevant' : 'Irrelevant',
+    };
+  });
+}
+
+describe('cross-encoder baseline', () => {
+  const template = loadTemplate('label');
+  const train = toyPairs(64, 1);
+  const test = toyPairs(32, 2);
+  const tok = trainRunTokenizer(train, [template], 340);
+  const modelConfig = ModelConfig.parse({ vocabSize: tok.vocabSize, contextLength: 24, dModel: 16, nHeads: 2, nLayers: 1, dropout: 0, seed: 3 });
+  const trainConfig = TrainConfig.parse({ seed: 5, weightDecay: 0 });
+  let dir: string;
+
+  beforeAll(async () => {
+    await initBackend('wasm'); // ~10x faster than cpu for training
+    dir = mkdtempSync(join(tmpdir(), 'lref-ce-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the label prompt without its <answer> marker, fitted to the context', () => {
+    const [ids] = crossEncoderInputs(tok, template, train.slice(0, 1), 24);
+    expect(ids[0]).toBe(tok.bosId);
+    expect(ids).not.toContain(tok.tokenId('<answer>'));
+    expect(ids).toContain(tok.tokenId('<product>'));
+    const short = crossEncoderInputs(tok, template, [{ ...train[0], title: 'kettle '.repeat(40) }], 12)[0];
+    expect(short.length).toBe(12);
+  });
+
+  it('learns a separable toy task, the same twice for the same seed, and leaks no tensors', () => {
+    const before = tf.memory().numTensors;
+    const cfg = { steps: 60, lr: 1e-2, batchSize: 16, warmup: 5 };
+    const a = trainCrossEncoder(tok, BINARY, template, train, cfg, { modelConfig, trainConfig });
+    const preds = predictCrossEncoder(a.model, test, 10);
+    const acc = preds.filter((p, i) => p.label === test[i].label).length / test.length;
+    expect(acc).toBeGreaterThanOrEqual(0.95);
+    expect(a.losses[0]).toBeGreaterThan(0.5); // starts near ln 2
+    expect(a.losses.slice(-5).reduce((x, y) => x + y, 0) / 5).toBeLessThan(0.1);
+    for (const p of preds) expect(p.probs.Relevant + p.probs.Irrelevant).toBeCloseTo(1, 5);
+
+    const b = trainCrossEncoder(tok, BINARY, template, train, cfg, { modelConfig, trainConfig });
+    expect(b.losses).toEqual(a.losses);
+    b.model.clf.dispose();
+
+    saveCrossEncoder(dir, a.model, cfg.steps);
+    const loaded = loadCrossEncoder(dir);
+    const again = predictCrossEncoder(loaded, test);
+    again.forEach((p, i) => expect(p.probs.Relevant).toBeCloseTo(preds[i].probs.Relevant, 6));
+    loaded.clf.dispose();
+    a.model.clf.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('frees its model when interrupted', () => {
+    const before = tf.memory().numTensors;
+    const ctl = new AbortController();
+    expect(() =>
+      trainCrossEncoder(tok, BINARY, template, train, { steps: 10 }, { modelConfig, trainConfig, signal: ctl.signal, onStep: (s) => s === 2 && ctl.abort() }),
+    ).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
