@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { LREF5 } from '../data/labels.ts';
+import type { PairRecord } from '../data/schema.ts';
+import { generateDataset } from '../data/synth/generate.ts';
+import { initBackend } from '../model/backend.ts';
+import { ModelConfig, TrainConfig } from '../model/config.ts';
+import { DecoderLM } from '../model/gpt.ts';
+import { RuleTeacher } from '../teachers/rules.ts';
+import { trainLM } from '../train/loop.ts';
+import { loadTemplate } from '../text/prompts.ts';
+import type { Tokenizer } from '../text/tokenizer.ts';
+import { UserError } from '../util/errors.ts';
+import type { StageContext } from './context.ts';
+import { cotExamples } from './cot-data.ts';
+import { predictWithRationale, readCotOutput, unparseableSummary } from './cot-predict.ts';
+import { trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
+
+const ee = loadTemplate('ee');
+const label = loadTemplate('label');
+const teacher = new RuleTeacher();
+
+// Four pairs with four different grades: a model that memorises them must tell them apart.
+const all = generateDataset({ pairs: 120, seed: 21, noise: 0 }).pairs;
+const four: PairRecord[] = ['Exact', 'Marginal', 'Trivial', 'Irrelevant'].map((g) => all.find((p) => p.label === g)!);
+const rationales = four.map((p) => teacher.write({ kind: 'ee', pair: p, scheme: LREF5, gold: p.label }));
+
+let tok: Tokenizer;
+let rm: RelevanceModel;
+
+beforeAll(async () => {
+  const backend = await initBackend('wasm');
+  tok = trainRunTokenizer(four, [ee, label], 420, rationales);
+  const modelConfig = ModelConfig.parse({ vocabSize: tok.vocabSize, contextLength: 128, dModel: 48, nHeads: 2, nLayers: 2, dropout: 0, seed: 5 });
+  const ctx: StageContext = { tokenizer: tok, scheme: LREF5, modelConfig, trainConfig: TrainConfig.parse({}), seed: 1, backend };
+  const examples = cotExamples(ctx, 'ee', four, four.map((p, i) => ({ pair_id: p.pair_id, kind: 'ee', rationale: rationales[i] })), ee);
+  const model = new DecoderLM(modelConfig);
+  const r = trainLM(model, examples, TrainConfig.parse({ steps: 80, batchSize: 4, lr: 1e-2, warmup: 5, seed: 2 }), { batch: { padTo: 'longest' } });
+  r.optimizer.dispose();
+  expect(r.losses[r.losses.length - 1]).toBeLessThan(0.1);
+  rm = { model, tokenizer: tok, scheme: LREF5, template: label };
+});
+afterAll(() => rm.model.dispose());
+
+describe('readCotOutput', () => {
+  const ids = (...parts: string[]) => parts.flatMap((s) => (s.startsWith('<') ? [tok.tokenId(s)] : tok.encode(s)));
+
+  it('reads the rationale and the grade after <answer>, and never guesses one', () => {
+    const ok = readCotOutput(ids('<rationale>', ' same type. so Exact.', '<answer>', '<L:Exact>', '<eos>'), tok, LREF5);
+    expect(ok).toEqual({ label: 'Exact', rationale: 'same type. so Exact.', raw: '<rationale> same type. so Exact.<answer><L:Exact><eos>', unparseable: false });
+    const word = readCotOutput(ids('<rationale>', ' brand met.', '<answer>', ' marginal'), tok, LREF5);
+    expect(word).toMatchObject({ label: 'Marginal', rationale: 'brand met.', unparseable: false });
+    const cutOff = readCotOutput(ids('<rationale>', ' same type. brand Nike'), tok, LREF5);
+    expect(cutOff).toMatchObject({ label: null, rationale: 'same type. brand Nike', unparseable: true });
+    const otherScheme = readCotOutput(ids('<rationale>', ' x', '<answer>', '<L:E>', '<eos>'), tok, LREF5);
+    expect(otherScheme).toMatchObject({ label: null, unparseable: true, raw: '<rationale> x<answer><L:E><eos>' });
+    const empty = readCotOutput(ids('<rationale>', ' x', '<answer>', '<eos>'), tok, LREF5);
+    expect(empty).toMatchObject({ label: null, rationale: 'x', unparseable: true });
+    expect(unparseableSummary([ok, word, cutOff, otherScheme, empty])).toEqual({ n: 5, unparseable: 3, share: 0.6 });
+  });
+});
+
+describe('predictWithRationale', () => {
+  it('generates the memorised rationale, then the grade (greedy, KV cache)', () => {
+    const before = tf.memory().numTensors;
+    const done: number[] = [];
+    const preds = predictWithRationale(rm, four, { template: ee, onProgress: (d) => done.push(d) });
+    expect(preds.map((p) => p.label)).toEqual(four.map((p) => p.label));
+    expect(preds.map((p) => p.rationale)).toEqual(rationales);
+    expect(preds.every((p) => !p.unparseable && p.raw.endsWith(`<eos>`) && p.logProb < 0 && p.logProb > -5)).toBe(true);
+    expect(unparseableSummary(preds).unparseable).toBe(0);
+    expect(done).toEqual([1, 2, 3, 4]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('beam search keeps every beam read, best first; too little room is counted as unparseable', () => {
+    const [greedyPred] = predictWithRationale(rm, four.slice(0, 1), { template: ee });
+    const [beamPred] = predictWithRationale(rm, four.slice(0, 1), { template: ee, beam: 3 });
+    expect(beamPred.beams).toHaveLength(3);
+    expect(beamPred.label).toBe(greedyPred.label);
+    expect(beamPred.raw).toBe(greedyPred.raw);
+    expect(beamPred.beams![0].logProb).toBeGreaterThanOrEqual(beamPred.beams![1].logProb);
+    const short = predictWithRationale(rm, four, { template: ee, maxNewTokens: 5 });
+    expect(unparseableSummary(short)).toEqual({ n: 4, unparseable: 4, share: 1 });
+    expect(short.every((p) => p.label === null && p.rationale.length > 0)).toBe(true);
+  });
+
+  it('refuses a label-only template (that is predictLabels’ job)', () => {
+    expect(() => predictWithRationale(rm, four)).toThrow(UserError);
+    expect(() => predictWithRationale(rm, four, { template: ee, beam: 0 })).toThrow(/beam must be/);
+  });
+});
