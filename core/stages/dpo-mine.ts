@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import type { PairRecord } from '../data/schema.ts';
+import { isOptimistic, type LabelScheme } from '../data/labels.ts';
+import { beamSearch } from '../train/generate.ts';
+import { scoreLabels } from '../train/score.ts';
+import { encodeCompletion, encodePrompt, fitToContext, parseAnswer, type PromptExtras } from '../text/prompts.ts';
+import { labelToken, type Tokenizer } from '../text/tokenizer.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import type { StageContext } from './context.ts';
+import { encodePrompts, type RelevanceModel } from './relevance-model.ts';
+
+/**
+ * LREF stage 3, part 1: mining preference pairs from the stage-2 model's own mistakes.
+ * "Chosen = the correct label (with its rationale) found in the beam; rejected = the model's wrong
+ * top-1 answer" (LREF §Stage 3, see /work/shared/docs/LREF.md). For every training pair we run a
+ * beam search on the policy's prompt; when the top-1 answer's label is wrong, the top-1 output is
+ * the rejected completion and the best-ranked beam with the gold label is the chosen one.
+ */
+
+export const MineConfig = z
+  .object({
+    version: z.literal(1).default(1),
+    /** 4: LREF finds the right label "at beam position 2" for most over-graded cases; 4 beams also
+     *  reach the third and fourth choice at twice the cost of 2. */
+    beamWidth: z.number().int().min(1).default(4),
+    /** 'beam' (LREF): chosen = the best-ranked beam with the gold label. 'teacher': chosen is always
+     *  the gold completion (the teacher's rationale for CoT models), the beam is used only for rejected. */
+    chosen: z.enum(['beam', 'teacher']).default('beam'),
+    /** true: with chosen='beam', a pair whose beams hold no correct label takes the teacher/gold
+     *  completion instead of being dropped. LREF does not say; dropping would lose exactly the worst
+     *  errors, so we keep them (chosen_rank null marks them). */
+    teacherFallback: z.boolean().default(true),
+    /** false: mine every wrong top-1, as the paper does (optimistic ones are ~70% of errors and
+     *  dominate anyway). true: only over-graded answers, a stricter de-biasing set. */
+    onlyOptimistic: z.boolean().default(false),
+    /** CoT models only: tokens a beam may generate (rationale + answer), capped at half the context. */
+    maxNewTokens: z.number().int().min(1).default(96),
+    /** label-only models: prompts per scoring forward pass */
+    scoreBatchSize: z.number().int().min(1).default(64),
+  })
+  .strict();
+export type MineConfig = z.infer<typeof MineConfig>;
+export type MineConfigInput = z.input<typeof MineConfig>;
+
+/** One mined preference: token ids (what training needs) plus why it was mined. */
+export const PreferencePair = z
+  .object({
+    pair_id: z.string().min(1),
+    prompt: z.array(z.number().int().min(0)).min(1),
+    chosen: z.array(z.number().int().min(0)).min(1),
+    rejected: z.array(z.number().int().min(0)).min(1),
+    /** 1-based beam position of the chosen completion; null when it is the teacher/gold completion */
+    chosen_rank: z.number().int().min(1).nullable(),
+    /** the wrong top-1 label; null when the top-1 output had no parseable label */
+    rejected_label: z.string().nullable(),
+    gold: z.string().min(1),
+    /** the top-1 over-grades the pair (isOptimistic(gold, rejected_label)) */
+    optimistic: z.boolean(),
+  })
+  .strict();
+export type PreferencePair = z.infer<typeof PreferencePair>;
+
+/** One ranked output of the policy for a prompt (a beam, or a label by score). */
+export interface Candidate {
+  tokens: number[];
+  /** the label it answers; null when no label can be read from it */
+  label: string | null;
+}
+
+export type SkipReason = 'correct' | 'not-optimistic' | 'no-correct-beam' | 'no-teacher' | 'empty-output';
+export type MineDecision = { kind: 'pair'; value: Omit<PreferencePair, 'pair_id' | 'prompt'> } | { kind: 'skip'; reason: SkipReason };
+
+/**
+ * The mining decision for one pair, from its ranked candidates (best first) and the gold
+ * completion (undefined when there is none, e.g. a CoT pair without a teacher rationale). Pure:
+ * the tests drive it with crafted outputs.
+ */
+export function pickPreference(
+  scheme: LabelScheme,
+  gold: string,
+  candidates: readonly Candidate[],
+  teacher: number[] | undefined,
+  cfg: Pick<MineConfig, 'chosen' | 'teacherFallback' | 'onlyOptimistic'>,
+): MineDecision {
+  const top = candidates[0];
+  if (top === undefined || top.tokens.length === 0) return { kind: 'skip', reason: 'empty-output' };
+  if (top.label === gold) return { kind: 'skip', reason: 'correct' };
+  const optimistic = top.label !== null && isOptimistic(scheme, gold, top.label);
+  if (cfg.onlyOptimistic && !optimistic) return { kind: 'skip', reason: 'not-optimistic' };
+  const base = { rejected: top.tokens, rejected_label: top.label, gold, optimistic };
+  if (cfg.chosen === 'beam') {
+    const at = candidates.findIndex((c) => c.label === gold && c.tokens.length > 0);
+    if (at >= 0) return { kind: 'pair', value: { ...base, chosen: candidates[at].tokens, chosen_rank: at + 1 } };
+    if (!cfg.teacherFallback) return { kind: 'skip', reason: 'no-correct-beam' };
+  }
+  if (teacher === undefined) return { kind: 'skip', reason: 'no-teacher' };
+  return { kind: 'pair', value: { ...base, chosen: teacher, chosen_rank: null } };
+}
+
+/**
+ * Label-only models: a beam over one label token is the label tokens ranked by probability, so
+ * one scoring pass (softmax over the label tokens at the answer position) replaces generation.
+ * Returns the top `width` labels per prompt, best first (ties: scheme order).
+ */
+export function rankLabelsByScore(policy: RelevanceModel, prompts: number[][], width: number, batchSize = 64): Candidate[][] {
+  const { tokenizer: tok, scheme } = policy;
+  const ids = tok.labelTokenIds(scheme);
+  const probs = scoreLabels(policy.model, prompts, ids, batchSize, { padId: tok.padId });
+  return probs.map((row) =>
+    row
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) => b.p - a.p || a.i - b.i)
+      .slice(0, width)
+      .map(({ i }) => ({ tokens: [ids[i]], label: scheme.labels[i] })),
+  );
+}
+
+/** Any model: beam search, each beam's label read back with parseAnswer. */
+export function rankByBeamSearch(policy: RelevanceModel, prompt: number[], width: number, maxNewTokens: number): Candidate[] {
+  const { tokenizer: tok, scheme } = policy;
+  const beams = beamSearch(policy.model, prompt, { beamWidth: width, maxNewTokens, stopTokens: [tok.eosId] });
+  return beams.map((b) => {
+    const parsed = parseAnswer(b.tokens, scheme, tok);
+    return { tokens: b.tokens, label: 'label' in parsed ? parsed.label : null };
+  });
+}
+
+/** The completion that is right by construction: the gold label (with the teacher's rationale for CoT). */
+function teacherCompletion(policy: RelevanceModel, pair: PairRecord, room: number): number[] | undefined {
+  const { tokenizer: tok, template } = policy;
+  // Label-only: just the label token, the same shape as a scored candidate.
+  if (template.kind === 'label') return [tok.tokenId(labelToken(pair.label))];
+  const rationale = pair.rationales?.[template.kind];
+  if (rationale === undefined) return undefined;
+  // An empty prompt leaves only the rationale to shorten, so the shared prompt is never touched.
+  return fitToContext([], encodeCompletion(tok, template, pair.label, rationale), room, tok).completionIds;
+}
+
+/** Prompts fitted to leave room for the answer: one label token, or maxNewTokens (≤ half the context) for CoT. */
+function minePrompts(policy: RelevanceModel, pairs: readonly PairRecord[], cfg: MineConfig, extras: PromptExtras): number[][] {
+  if (policy.template.kind === 'label') return encodePrompts(policy, pairs, extras);
+  const C = policy.model.config.contextLength;
+  const reserve = new Array<number>(Math.min(cfg.maxNewTokens, Math.floor(C / 2))).fill(policy.tokenizer.eosId);
+  return pairs.map((p) => fitToContext(encodePrompt(policy.tokenizer, policy.template, p, extras), reserve, C, policy.tokenizer).promptIds);
+}
+
+/**
+ * Mines preference pairs from `pairs` (the training split, gold labels in `label`). Label-only
+ * policies are ranked by scoring; CoT policies (templates ee, ra) by beam search. `extras` are the
+ * prompt's fixed extras (e.g. the rules text for an RA template).
+ */
+export function minePreferences(
+  ctx: StageContext,
+  policy: RelevanceModel,
+  pairs: readonly PairRecord[],
+  cfgInput: MineConfigInput = {},
+  extras: PromptExtras = {},
+): PreferencePair[] {
+  const cfg = MineConfig.parse(cfgInput);
+  if (policy.template.kind === 'dr') {
+    throw new UserError(
+      `template ${policy.template.id} is kind dr: its prompt carries a sampled wrong decision, so it cannot be the ` +
+        'prompt DPO mines on; mine with the answering template (label, ee or ra)',
+    );
+  }
+  const C = policy.model.config.contextLength;
+  const prompts = minePrompts(policy, pairs, cfg, extras);
+  const labelOnly = policy.template.kind === 'label';
+  const ranked = labelOnly ? rankLabelsByScore(policy, prompts, cfg.beamWidth, cfg.scoreBatchSize) : undefined;
+
+  const out: PreferencePair[] = [];
+  const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
+  pairs.forEach((pair, i) => {
+    const room = C - prompts[i].length;
+    const candidates = ranked ? ranked[i] : rankByBeamSearch(policy, prompts[i], cfg.beamWidth, Math.min(cfg.maxNewTokens, room));
+    const pick = pickPreference(policy.scheme, pair.label, candidates, teacherCompletion(policy, pair, room), cfg);
+    if (pick.kind === 'pair') out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...pick.value });
+    else skipped[pick.reason]++;
+    if (!labelOnly) ctx.progress?.('dpo/mine', i + 1, pairs.length, { mined: String(out.length) });
+  });
+  ctx.log?.(mineSummary(pairs.length, out, skipped));
+  return out;
+}
+
+/** One line: how many top-1s were wrong, how many over-graded, where the chosen came from. */
+function mineSummary(n: number, prefs: readonly PreferencePair[], skipped: Record<SkipReason, number>): string {
+  const wrong = n - skipped.correct;
+  const optimistic = prefs.filter((p) => p.optimistic).length;
+  const ranks = new Map<string, number>();
+  for (const p of prefs) {
+    const key = p.chosen_rank === null ? 'teacher' : `beam ${p.chosen_rank}`;
+    ranks.set(key, (ranks.get(key) ?? 0) + 1);
+  }
+  const pct = (a: number, b: number) => (b > 0 ? ((100 * a) / b).toFixed(1) : '0.0');
+  const sources = [...ranks].sort().map(([k, v]) => `${k}: ${v}`).join(', ');
+  const drops = Object.entries(skipped).filter(([k, v]) => k !== 'correct' && v > 0).map(([k, v]) => `${k}: ${v}`);
+  return (
+    `dpo/mine: ${n} pairs, top-1 wrong ${wrong} (${pct(wrong, n)}%); mined ${prefs.length}, ` +
+    `${optimistic} optimistic (${pct(optimistic, prefs.length)}%); chosen from ${sources || 'nothing'}` +
+    (drops.length > 0 ? `; dropped ${drops.join(', ')}` : '')
+  );
+}
+
+// ------------------------------------------------------------------------------------------------
+// TRL's preference format: {"prompt", "chosen", "rejected"} as text, chosen/rejected being
+// completions only (the "explicit prompt" layout), so DPOTrainer reads our files unchanged.
+
+export interface TrlPreference {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+export function toTrlPreference(p: PreferencePair, tok: Tokenizer): TrlPreference {
+  return { prompt: tok.decode(p.prompt), chosen: tok.decode(p.chosen), rejected: tok.decode(p.rejected) };
+}
+
+/** JSONL text, one TRL record per line. */
+export function trlJsonl(prefs: readonly PreferencePair[], tok: Tokenizer): string {
+  return prefs.map((p) => JSON.stringify(toTrlPreference(p, tok)) + '\n').join('');
+}
+
+export function writeTrlJsonl(file: string, prefs: readonly PreferencePair[], tok: Tokenizer): void {
+  writeFileAtomic(file, trlJsonl(prefs, tok));
+}
