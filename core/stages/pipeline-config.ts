@@ -1,0 +1,245 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { FORMATS } from '../data/load.ts';
+import { OpenAITeacherConfig } from '../teachers/openai.ts';
+import { inputError, UserError } from '../util/errors.ts';
+import { CrossEncoderConfig } from './baselines/cross-encoder.ts';
+import { CotConfig } from './cot.ts';
+import { DpoConfig, MineConfig } from './dpo.ts';
+import { SelectionConfig } from './select-rule.ts';
+
+/**
+ * Everything one `lref pipeline` run does, as one versioned record: the data, the split, the model
+ * size, each stage's settings (the stage modules' own schemas, embedded so a typo anywhere is named
+ * by its full key path), the baselines and the seed. Presets (presets/*.json) are data; a config
+ * file overrides preset fields key by key; the CLI's --data/--seed override both. run.json stores
+ * the parsed result, defaults filled in, so a run can always be repeated from its own folder.
+ */
+
+const Fraction = z.number().min(0).max(1);
+
+export const DataConfig = z.discriminatedUnion('source', [
+  z
+    .object({
+      source: z.literal('generator'),
+      /** pairs to generate with the run's seed (core/data/synth) */
+      pairs: z.number().int().min(20),
+      /** share of labels moved to a neighbouring grade, as raters slip */
+      noise: Fraction.default(0.1),
+    })
+    .strict(),
+  z
+    .object({
+      source: z.literal('file'),
+      path: z.string().min(1),
+      /** default: detected from the file */
+      format: z.enum(FORMATS).optional(),
+      /** jsonl only: the label scheme (default: inferred from the labels) */
+      scheme: z.string().optional(),
+    })
+    .strict(),
+]);
+export type DataConfig = z.infer<typeof DataConfig>;
+
+export const TeacherConfig = z.discriminatedUnion('kind', [
+  /** the grading rules themselves (core/teachers/rules.ts): offline, deterministic, free */
+  z.object({ kind: z.literal('rules'), maxWords: z.number().int().min(5).optional() }).strict(),
+  /** rationales already in the data (pair.rationales) */
+  z.object({ kind: z.literal('data') }).strict(),
+  /** an OpenAI-compatible chat endpoint */
+  z.object({ kind: z.literal('openai'), openai: OpenAITeacherConfig }).strict(),
+]);
+export type TeacherConfig = z.infer<typeof TeacherConfig>;
+
+export const PipelineConfig = z
+  .object({
+    version: z.literal(1),
+    /** the preset this config starts from (recorded; --preset or the file's own "preset" picks it) */
+    preset: z.enum(['smoke', 'default']),
+    /** seeds the data, the split, every init, sample and batch order */
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
+    data: DataConfig,
+    /** by query: no query is in two splits */
+    split: z
+      .object({ train: Fraction, valid: Fraction, test: Fraction })
+      .strict()
+      .refine((s) => Math.abs(s.train + s.valid + s.test - 1) < 1e-6, { message: 'train + valid + test must be 1' })
+      .refine((s) => s.train > 0 && s.test > 0, { message: 'train and test must be non-empty' }),
+    tokenizer: z
+      .object({
+        /** byte-BPE vocabulary; at least the specials + 256 bytes (~300) */
+        vocabSize: z.number().int().min(300),
+        /** at most this many train pairs teach the merges (bounded time on big data) */
+        samplePairs: z.number().int().min(1).default(20_000),
+        /** teacher rationales (EE and RA) of this many train pairs join the corpus, so CoT text tokenizes well */
+        rationalePairs: z.number().int().min(0).default(200),
+      })
+      .strict(),
+    model: z
+      .object({
+        /** core/model/presets.ts size; the fields below override it */
+        preset: z.enum(['smoke', 'tiny', 'small']),
+        contextLength: z.number().int().min(16).optional(),
+        dModel: z.number().int().min(1).optional(),
+        nHeads: z.number().int().min(1).optional(),
+        nLayers: z.number().int().min(1).optional(),
+        dropout: z.number().min(0).max(0.9).optional(),
+      })
+      .strict(),
+    /** label SFT (sft_all, sft_random, sft_selected) and the base every stage overrides from */
+    train: z
+      .object({
+        steps: z.number().int().min(1),
+        lr: z.number().positive(),
+        batchSize: z.number().int().min(1),
+        warmup: z.number().int().min(0),
+      })
+      .strict(),
+    selection: SelectionConfig,
+    cot: CotConfig.extend({
+      teacher: TeacherConfig.default({ kind: 'rules' }),
+      /** the pairs CoT tunes on: stage 1's selection (LREF) or the whole train split */
+      pairs: z.enum(['selected', 'train']).default('selected'),
+    }),
+    dpo: z
+      .object({
+        mine: MineConfig.default(MineConfig.parse({})),
+        train: DpoConfig.default(DpoConfig.parse({})),
+        /** train pairs beam-searched for preferences (a seeded sample; beam search is the slow part) */
+        minePairs: z.number().int().min(1).default(2000),
+      })
+      .strict(),
+    baselines: z
+      .object({
+        lexical: z.boolean().default(true),
+        crossEncoder: CrossEncoderConfig.extend({ enabled: z.boolean().default(true) }),
+      })
+      .strict(),
+    eval: z
+      .object({
+        /** tokens a CoT variant may write (rationale + answer) */
+        maxNewTokens: z.number().int().min(4).default(64),
+        /** prompts per scoring forward pass */
+        batchSize: z.number().int().min(1).default(64),
+      })
+      .strict()
+      .default({ maxNewTokens: 64, batchSize: 64 }),
+  })
+  .strict();
+export type PipelineConfig = z.infer<typeof PipelineConfig>;
+
+export const PIPELINE_PRESETS = ['smoke', 'default'] as const;
+export type PipelinePresetName = (typeof PIPELINE_PRESETS)[number];
+
+const PRESET_DIR = fileURLToPath(new URL('./presets/', import.meta.url));
+
+export function presetFile(name: PipelinePresetName): string {
+  return `${PRESET_DIR}${name}.json`;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type JsonObject = { [k: string]: Json };
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * `over` laid onto `base`: objects merge key by key, anything else replaces. An object whose
+ * discriminator (`source`, `kind`) changes replaces wholesale, so switching the data from the
+ * generator to a file does not drag the generator's fields along.
+ */
+export function mergeConfig(base: Json, over: Json): Json {
+  if (!isObject(base) || !isObject(over)) return over;
+  for (const d of ['source', 'kind']) if (d in over && d in base && over[d] !== base[d]) return over;
+  const out: JsonObject = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeConfig(base[k], v) : v;
+  return out;
+}
+
+function readJson(file: string): JsonObject {
+  if (!existsSync(file)) throw inputError(file, undefined, 'no such config file');
+  const text = readFileSync(file, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    throw inputError(file, pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined, `invalid JSON: ${msg}`);
+  }
+  if (!isObject(json)) throw inputError(file, undefined, 'a pipeline config is a JSON object');
+  return json;
+}
+
+function has(obj: Json | undefined, path: readonly PropertyKey[]): boolean {
+  let cur: Json | undefined = obj;
+  for (const k of path) {
+    if (!isObject(cur) || !(String(k) in cur)) return false;
+    cur = cur[String(k)];
+  }
+  return true;
+}
+
+export interface ConfigSources {
+  /** the preset to start from; default: the file's own "preset" key, else "default" */
+  preset?: PipelinePresetName;
+  /** a JSON config file whose fields override the preset's */
+  file?: string;
+  /** applied last (the CLI's flags) */
+  overrides?: JsonObject;
+}
+
+/** Preset → file → overrides, merged and validated. Errors name the key path and the file it came from. */
+export function loadPipelineConfig(src: ConfigSources = {}): PipelineConfig {
+  const fileJson = src.file ? readJson(src.file) : undefined;
+  const fromFile = fileJson?.preset;
+  if (fromFile !== undefined && !(PIPELINE_PRESETS as readonly Json[]).includes(fromFile)) {
+    throw inputError(src.file!, undefined, `preset: must be one of ${PIPELINE_PRESETS.join(', ')}, got ${JSON.stringify(fromFile)}`);
+  }
+  const presetName = src.preset ?? (fromFile as PipelinePresetName | undefined) ?? 'default';
+  if (!(PIPELINE_PRESETS as readonly string[]).includes(presetName)) {
+    throw new UserError(`--preset must be one of ${PIPELINE_PRESETS.join(', ')}, got "${presetName}"`);
+  }
+  const pFile = presetFile(presetName);
+  let merged = readJson(pFile) as Json;
+  if (fileJson) merged = mergeConfig(merged, fileJson);
+  merged = mergeConfig(merged, { preset: presetName });
+  if (src.overrides) merged = mergeConfig(merged, src.overrides);
+
+  const parsed = PipelineConfig.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const layers: [string, Json | undefined][] = [
+    ['command-line flags', src.overrides],
+    [src.file ?? '', fileJson],
+    [pFile, readJson(pFile)],
+  ];
+  if (issue.code === 'unrecognized_keys') {
+    const path = [...issue.path, issue.keys[0]];
+    const also = issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(', ')})` : '';
+    return fail(blame(layers, path), `${path.join('.')}: unknown key${also}`);
+  }
+  return fail(blame(layers, issue.path), `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}
+
+/**
+ * The layer an error belongs to: the one holding the longest prefix of its key path (a missing
+ * field is the fault of whoever wrote its parent), the flags before the file before the preset.
+ */
+function blame(layers: readonly [string, Json | undefined][], path: readonly PropertyKey[]): string {
+  let best = layers[layers.length - 1][0];
+  let bestLen = -1;
+  for (const [name, json] of layers) {
+    if (json === undefined || name === '') continue;
+    let len = 0;
+    while (len < path.length && has(json, path.slice(0, len + 1))) len++;
+    if (len > bestLen) {
+      best = name;
+      bestLen = len;
+    }
+  }
+  return best;
+}
+
+function fail(where: string, problem: string): never {
+  throw where === 'command-line flags' ? new UserError(`${where}: ${problem}`) : inputError(where, undefined, problem);
+}
