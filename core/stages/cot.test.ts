@@ -156,6 +156,11 @@ describe('CotConfig and helpers', () => {
     expect(() => parseCotConfig({ stepz: 3 })).toThrow(UserError);
   });
 
+  it('refuses a base model shaped for another context', async () => {
+    const other = { ...ctx, modelConfig: { ...ctx.modelConfig, contextLength: 64 } };
+    await expect(runCot(other, base, pairs.slice(0, 4), {}, teacher)).rejects.toThrow('cot: the base model (context 128, vocab');
+  });
+
   it('asks a DR checkpoint with the last other kind it learnt', () => {
     expect(inferenceKind(['ee'])).toBe('ee');
     expect(inferenceKind(['ee', 'ra', 'dr'])).toBe('ra');

@@ -124,6 +124,13 @@ export async function runCot(
 ): Promise<CotResult> {
   const cfg = parseCotConfig(cfgInput);
   if (train.length === 0) throw new UserError('cot: no training pairs');
+  // The examples are fitted to ctx and tokenised by ctx.tokenizer; the base model must match both.
+  if (base.model.config.contextLength !== ctx.modelConfig.contextLength || base.model.config.vocabSize !== ctx.tokenizer.vocabSize) {
+    throw new UserError(
+      `cot: the base model (context ${base.model.config.contextLength}, vocab ${base.model.config.vocabSize}) does not match the run ` +
+        `(context ${ctx.modelConfig.contextLength}, tokenizer vocab ${ctx.tokenizer.vocabSize})`,
+    );
+  }
   const rng = new Rng(ctx.seed).fork('cot');
   const templates = new Map<CotKind, PromptTemplate>();
   for (const kind of COT_KINDS) {

@@ -5,7 +5,7 @@ import { isRelated, type TypeRelation } from '../data/synth/relations.ts';
 import { gradePair, type Grade, type RuleReason } from '../data/synth/rules.ts';
 import { buildVocabulary, normalizeTokens, SEP, type Vocabulary } from '../data/synth/vocabulary.ts';
 import { UserError } from '../util/errors.ts';
-import type { CotKind, RationaleRequest, Teacher } from './teacher.ts';
+import type { RationaleRequest, Teacher } from './teacher.ts';
 
 /**
  * The built-in teacher: writes EE / RA / DR rationales from the written grading rules
@@ -317,19 +317,4 @@ export function overlap(pair: Pick<PairRecord, 'query' | 'title' | 'brand' | 'at
 
 export function wordCount(text: string): number {
   return text.split(/\s+/u).filter(Boolean).length;
-}
-
-/** Every kind's rationale for one pair (for inspection and the UI); DR needs `wrong`. */
-export function ruleRationales(
-  teacher: RuleTeacher,
-  pair: PairRecord,
-  scheme: LabelScheme,
-  wrong?: string,
-): Partial<Record<CotKind, string>> {
-  const out: Partial<Record<CotKind, string>> = {};
-  for (const kind of ['ee', 'ra', 'dr'] as const) {
-    if (kind === 'dr' && wrong === undefined) continue;
-    out[kind] = teacher.write({ kind, pair, scheme, gold: pair.label, wrong });
-  }
-  return out;
 }
