@@ -184,8 +184,8 @@ export interface ConfigSources {
   preset?: PipelinePresetName;
   /** a JSON config file whose fields override the preset's */
   file?: string;
-  /** applied last (the CLI's flags) */
-  overrides?: JsonObject;
+  /** applied last (the CLI's flags), e.g. {seed: 3} */
+  overrides?: Record<string, unknown>;
 }
 
 /** Preset → file → overrides, merged and validated. Errors name the key path and the file it came from. */
@@ -203,13 +203,13 @@ export function loadPipelineConfig(src: ConfigSources = {}): PipelineConfig {
   let merged = readJson(pFile) as Json;
   if (fileJson) merged = mergeConfig(merged, fileJson);
   merged = mergeConfig(merged, { preset: presetName });
-  if (src.overrides) merged = mergeConfig(merged, src.overrides);
+  if (src.overrides) merged = mergeConfig(merged, src.overrides as JsonObject);
 
   const parsed = PipelineConfig.safeParse(merged);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const layers: [string, Json | undefined][] = [
-    ['command-line flags', src.overrides],
+    ['command-line flags', src.overrides as JsonObject | undefined],
     [src.file ?? '', fileJson],
     [pFile, readJson(pFile)],
   ];

@@ -2,6 +2,7 @@ import type { Command } from '../command.ts';
 import { dataSynthCommand } from './data-synth.ts';
 import { dataInspectCommand } from './data-inspect.ts';
 import { trainCommand } from './train.ts';
+import { pipelineCommand } from './pipeline.ts';
 import { evalCommand } from './eval.ts';
 import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
@@ -12,6 +13,7 @@ export const COMMANDS: Command[] = [
   dataSynthCommand,
   dataInspectCommand,
   trainCommand,
+  pipelineCommand,
   evalCommand,
   runCommand,
   benchCommand,

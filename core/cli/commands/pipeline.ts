@@ -1,0 +1,117 @@
+import { join } from 'node:path';
+import type { CliIO, Command } from '../command.ts';
+import { optBool, optInt, optString } from '../args.ts';
+import { formatSeconds, Progress } from '../progress.ts';
+import { FORMATS } from '../../data/load.ts';
+import { formatMetricsTable } from '../../eval/format.ts';
+import { initBackend } from '../../model/backend.ts';
+import { loadPipelineConfig, PIPELINE_PRESETS, type PipelinePresetName } from '../../stages/pipeline-config.ts';
+import { runPipeline } from '../../stages/pipeline.ts';
+import { UserError } from '../../util/errors.ts';
+
+export const pipelineCommand: Command = {
+  name: 'pipeline',
+  summary: 'Run every LREF stage and the baselines on one split; write a run folder and print the comparison table',
+  usage:
+    'pipeline [--config FILE] [--data FILE [--format F]] [--preset smoke|default] [--seed S] [--backend B] [--out DIR] [--json]',
+  examples: [
+    'lref pipeline --preset smoke --out /tmp/run-smoke',
+    'lref pipeline --config my-run.json --seed 3',
+    'lref pipeline --data ../shared/data/crowdflower/train.csv --format crowdflower --out runs/cf',
+  ],
+  options: {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    format: { type: 'string' },
+    preset: { type: 'string' },
+    seed: { type: 'string' },
+    backend: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  optionHelp: {
+    config: 'a JSON pipeline config (version 1); its fields override the preset’s',
+    data: 'pairs to use instead of the built-in generator',
+    format: `with --data: one of ${FORMATS.join(', ')} (default: detected)`,
+    preset: `${PIPELINE_PRESETS.join(' | ')}: smoke finishes in minutes on 2 cores; default is the real experiment (default: the config’s, else default)`,
+    seed: 'seeds data generation, the split, every init and sample (default: the config’s)',
+    backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
+    out: 'the run folder (default runs/<run-id-time>)',
+    json: 'no progress or log lines; print one JSON line at the end',
+  },
+  async run(args, io) {
+    const json = optBool(args, 'json');
+    const preset = optString(args, 'preset');
+    if (preset !== undefined && !(PIPELINE_PRESETS as readonly string[]).includes(preset)) {
+      throw new UserError(`--preset must be one of ${PIPELINE_PRESETS.join(', ')}, got "${preset}"`);
+    }
+    const format = optString(args, 'format');
+    const dataPath = optString(args, 'data');
+    if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
+    const overrides: Record<string, unknown> = {};
+    if (dataPath !== undefined) overrides.data = { source: 'file', path: dataPath, ...(format ? { format } : {}) };
+    if (args.values.seed !== undefined) overrides.seed = optInt(args, 'seed', 0, 0, 2 ** 31 - 1);
+    const cfg = loadPipelineConfig({ preset: preset as PipelinePresetName | undefined, file: optString(args, 'config'), overrides });
+
+    const backend = await initBackend(optString(args, 'backend'));
+    const started = new Date();
+    const out = optString(args, 'out') ?? join('runs', `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-s${cfg.seed}`);
+    if (!json) io.err(`lref pipeline: preset ${cfg.preset} · seed ${cfg.seed} · backend ${backend} · out ${out}`);
+
+    const bars = new StageBars(io, json);
+    const result = await runPipeline(cfg, {
+      outDir: out,
+      backend,
+      now: started,
+      progress: (stage, done, total, fields) => bars.update(stage, done, total, fields),
+      log: (line) => {
+        bars.close();
+        if (!json) io.err(line);
+      },
+    });
+    bars.close();
+
+    if (json) {
+      const short = (x: number) => +x.toFixed(4);
+      io.out(
+        JSON.stringify({
+          out: result.dir,
+          run_id: result.runId,
+          backend,
+          seconds: +result.timings.total.toFixed(1),
+          variants: Object.fromEntries(result.metrics.map((m) => [m.name, { macro_f1: short(m.macro_f1), accuracy: short(m.accuracy), unparseable: m.unparseable }])),
+        }),
+      );
+    } else {
+      io.out(formatMetricsTable(result.metrics));
+      io.out(`run ${result.runId} in ${formatSeconds(result.timings.total)} on ${backend}: ${result.dir}`);
+    }
+    return 0;
+  },
+};
+
+/** One progress bar at a time, replaced when the stage reporting progress changes. */
+class StageBars {
+  private stage: string | undefined;
+  private bar: Progress | undefined;
+
+  constructor(
+    private readonly io: CliIO,
+    private readonly quiet: boolean,
+  ) {}
+
+  update(stage: string, done: number, total: number, fields: Record<string, string> = {}): void {
+    if (stage !== this.stage) {
+      this.close();
+      this.stage = stage;
+      this.bar = new Progress(this.io, total, stage, this.quiet);
+    }
+    this.bar!.update(done, fields);
+  }
+
+  close(): void {
+    this.bar?.done();
+    this.bar = undefined;
+    this.stage = undefined;
+  }
+}

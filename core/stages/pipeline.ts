@@ -1,0 +1,361 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PairRecord } from '../data/schema.ts';
+import { getScheme, type LabelScheme } from '../data/labels.ts';
+import { loadDataset } from '../data/load.ts';
+import { sample, splitByQuery } from '../data/split.ts';
+import { generateDataset } from '../data/synth/generate.ts';
+import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
+import { ModelConfig, TrainConfig } from '../model/config.ts';
+import { presetFor } from '../model/presets.ts';
+import { RUN_FILES, type PredictionRecord, type TrainingTrace } from '../runs/schema.ts';
+import { codeVersion, dataHash, newRunId, writeRun } from '../runs/store.ts';
+import { fromDataTeacher } from '../teachers/from-data.ts';
+import { OpenAITeacher } from '../teachers/openai.ts';
+import { RuleTeacher } from '../teachers/rules.ts';
+import type { Teacher } from '../teachers/teacher.ts';
+import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
+import { writeFileAtomic } from '../util/atomic.ts';
+import { UserError } from '../util/errors.ts';
+import { Rng } from '../util/rng.ts';
+import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './baselines/cross-encoder.ts';
+import { predictLexical, trainLexical } from './baselines/lexical.ts';
+import { trainConfigFor, type StageContext } from './context.ts';
+import { collectRationales, disposeCot, predictWithRationale, runCot, type CotVariant } from './cot.ts';
+import { minePreferences, runDpo } from './dpo.ts';
+import type { PipelineConfig } from './pipeline-config.ts';
+import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
+import { runSelection } from './select.ts';
+import { randomSelection } from './select-rule.ts';
+
+/**
+ * `lref pipeline`: every LREF stage in order on one split, every variant evaluated on the same
+ * test pairs, one run folder (ARCHITECTURE.md §A run on disk).
+ *
+ *   data → split by query → tokenizer → lexical → cross_encoder → sft_all → selection (IM/CI/MS)
+ *   → sft_random (the selection's budget) → sft_selected → +ee → +ra → +dr (sequential, from
+ *   sft_selected) → beam mining on train → +dpo → run folder
+ *
+ * Each variant is evaluated as soon as it exists, then checkpointed and freed (only the models a
+ * later stage starts from stay in memory). Label variants are scored (one forward pass); CoT and
+ * DPO variants generate rationale + grade, as LREF reports them, and an output with no readable
+ * grade counts as an error (MetricsRecord.unparseable).
+ */
+
+/** Table order; the CoT names follow the config's order (or "+cot" for a mixed run). */
+export const LABEL_VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected'] as const;
+
+export interface PipelineOptions {
+  /** the run folder (created; must not hold a finished run) */
+  outDir: string;
+  /** the TF.js backend already initialised (initBackend) */
+  backend: string;
+  progress?: StageContext['progress'];
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+  /** fixed creation time (tests); default now */
+  now?: Date;
+}
+
+export interface PipelineResult {
+  dir: string;
+  runId: string;
+  metrics: MetricsRecord[];
+  timings: Record<string, number>;
+  training: Record<string, TrainingTrace>;
+}
+
+export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
+  const dir = opts.outDir;
+  if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
+  mkdirSync(dir, { recursive: true });
+  const created = opts.now ?? new Date();
+  const runId = newRunId(created, cfg.seed, dir);
+  const notes: string[] = [];
+  const log = (line: string) => {
+    notes.push(line);
+    opts.log?.(line);
+  };
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = (performance.now() - t) / 1000;
+    }
+  };
+
+  // 1. Data and split.
+  const data = await timed('data', () => loadPipelineData(cfg));
+  const scheme = getScheme(data.scheme);
+  const split = splitByQuery(data.pairs, { ...cfg.split, seed: cfg.seed });
+  if (split.train.length === 0 || split.test.length === 0) {
+    throw new UserError(`${data.source}: too few queries to split (${data.pairs.length} pairs → ${split.train.length} train, ${split.test.length} test)`);
+  }
+  log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${split.train.length} train / ${split.valid.length} valid / ${split.test.length} test`);
+  const test = split.test;
+  const gold = test.map((p) => p.label);
+
+  // 2. Templates, teacher, tokenizer, model shape.
+  const templates = loadTemplates(cfg);
+  const teacher = makeTeacher(cfg, data.source);
+  const tokenizer = await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
+  const modelConfig = makeModelConfig(cfg, tokenizer.vocabSize);
+  const trainConfig = TrainConfig.parse({
+    ...presetFor(cfg.model.preset, tokenizer.vocabSize).train,
+    ...cfg.train,
+    warmup: Math.min(cfg.train.warmup, Math.floor(cfg.train.steps / 10)),
+    seed: cfg.seed,
+  });
+  const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal };
+  log(`model: ${modelConfig.nLayers} layers × ${modelConfig.dModel} wide, context ${modelConfig.contextLength}, vocabulary ${tokenizer.vocabSize}; backend ${opts.backend}`);
+
+  const metrics: MetricsRecord[] = [];
+  const predictions: PredictionRecord[] = [];
+  const training: Record<string, TrainingTrace> = {};
+  const checkpoint = (variant: string) => join(dir, RUN_FILES.checkpoints, variant);
+  const provenance = (variant: string) => ({ run_id: runId, variant, seed: cfg.seed, data_hash: data.hash });
+  const record = (variant: string, labels: (string | null)[]) => {
+    const m = computeMetrics(variant, gold, labels, scheme);
+    metrics.push(m);
+    log(`eval/${variant}: macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`);
+  };
+  const recordScored = (variant: string, preds: LabelPrediction[]) => {
+    preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: p.label, probs: p.probs }));
+    record(variant, preds.map((p) => p.label));
+  };
+
+  // 3. Baselines.
+  if (cfg.baselines.lexical) {
+    await timed('lexical', () => {
+      const model = trainLexical(split.train, scheme);
+      writeFileAtomic(join(checkpoint('lexical'), 'lexical.json'), JSON.stringify(model) + '\n');
+      const preds = predictLexical(model, test);
+      preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'lexical', label: p.label, score: p.score }));
+      record('lexical', preds.map((p) => p.label));
+    });
+  }
+  if (cfg.baselines.crossEncoder.enabled) {
+    await timed('cross_encoder', () => {
+      const { enabled: _enabled, ...ceCfg } = cfg.baselines.crossEncoder;
+      const { model, losses } = trainCrossEncoder(tokenizer, scheme, templates.label, split.train, ceCfg, {
+        modelConfig,
+        trainConfig: trainConfigFor(ctx, {}, 20),
+        signal: opts.signal,
+        onStep: (step, loss) => opts.progress?.('cross_encoder', step + 1, ceCfg.steps, { loss: loss.toFixed(3) }),
+      });
+      try {
+        training.cross_encoder = { steps: losses.length, losses };
+        recordScored('cross_encoder', predictCrossEncoder(model, test, cfg.eval.batchSize));
+        saveCrossEncoder(checkpoint('cross_encoder'), model, losses.length);
+      } finally {
+        model.clf.dispose();
+      }
+    });
+  }
+
+  // 4. Stage 1: SFT on all data, selection, SFT on a random subset of the same size, SFT on the selection.
+  const sft = (variant: string, pairs: readonly PairRecord[], salt: number): RelevanceModel => {
+    const steps = cfg.train.steps;
+    const tc = trainConfigFor(ctx, {}, salt);
+    const { rm, losses, optimizer } = trainLabelModel(tokenizer, scheme, templates.label, pairs, {
+      modelConfig,
+      trainConfig: tc,
+      hooks: {
+        onStep: (step, loss) => {
+          opts.progress?.(variant, step + 1, steps, { loss: loss.toFixed(3) });
+          opts.signal?.throwIfAborted();
+        },
+      },
+    });
+    optimizer.dispose();
+    training[variant] = { steps: losses.length, losses };
+    log(`${variant}: ${steps} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+    recordScored(variant, predictLabels(rm, test, cfg.eval.batchSize));
+    saveRelevanceModel(checkpoint(variant), rm, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
+    return rm;
+  };
+  await timed('sft_all', () => sft('sft_all', split.train, 10).model.dispose());
+  const selection = await timed('selection', () =>
+    runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
+  );
+  const budget = selection.selected.length;
+  if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
+  const randomRecords = randomSelection(selection.records, budget, cfg.seed);
+  const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
+  await timed('sft_random', () => sft('sft_random', randomPairs, 11).model.dispose());
+  const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12));
+
+  // 5. Stage 2: Multi-CoT from sft_selected.
+  const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
+  const cotPairs = cotOn === 'selected' ? selection.selected : split.train;
+  const cot = await timed('cot', async () => {
+    try {
+      return await runCot(ctx, selected, cotPairs, cotCfg, teacher);
+    } finally {
+      selected.model.dispose();
+    }
+  });
+  let policy: CotVariant | undefined;
+  try {
+    for (const v of cot.variants) {
+      training[v.name] = { steps: v.losses.length, losses: v.losses };
+      await timed(`eval/${v.name}`, () => recordGenerated(v.name, { ...v.model, template: v.cotTemplate }, v.rules));
+      saveRelevanceModel(checkpoint(v.name), { ...v.model, template: v.cotTemplate }, {
+        step: v.losses.length,
+        backend: opts.backend,
+        provenance: { ...provenance(v.name), cot_pairs: cotPairs.length, teacher: cot.teacher },
+      });
+    }
+    policy = cot.variants[cot.variants.length - 1];
+
+    // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
+    const asked: RelevanceModel = { ...policy.model, template: policy.cotTemplate };
+    const kind = policy.cotTemplate.kind as 'ee' | 'ra';
+    const byId = new Map((cot.rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
+    const pool = sample(split.train, Math.min(cfg.dpo.minePairs, split.train.length), new Rng(cfg.seed).fork('dpo/mine'));
+    // The teacher's rationale backs the chosen side when no beam holds the right grade (MineConfig.teacherFallback).
+    const missing = pool.filter((p) => !byId.has(p.pair_id));
+    const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? templates.ra.defaults?.rules;
+    const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
+    for (const r of extra) byId.set(r.pair_id, r.rationale);
+    const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
+    const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
+    if (prefs.length === 0) {
+      // Nothing to prefer: DPO would not move the policy, so +dpo is the policy itself (said so in notes).
+      log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
+      training['+dpo'] = { steps: 0, losses: [] };
+      await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
+    } else {
+      const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
+      try {
+        training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
+        await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
+        saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
+      } finally {
+        dpo.model.model.dispose();
+      }
+    }
+  } finally {
+    disposeCot(cot);
+  }
+
+  function recordGenerated(variant: string, rm: RelevanceModel, rules: string | undefined): void {
+    const preds = predictWithRationale(rm, test, {
+      rules,
+      maxNewTokens: cfg.eval.maxNewTokens,
+      signal: opts.signal,
+      onProgress: (done, total) => opts.progress?.(`eval/${variant}`, done, total),
+    });
+    const kind = rm.template.kind === 'label' ? undefined : rm.template.kind;
+    preds.forEach((p, i) =>
+      predictions.push({
+        pair_id: test[i].pair_id,
+        variant,
+        label: p.label,
+        rationale: p.rationale,
+        ...(kind ? { cot_kind: kind } : {}),
+        ...(p.unparseable ? { raw: p.raw } : {}),
+      }),
+    );
+    record(variant, preds.map((p) => p.label));
+  }
+
+  // 7. The run folder.
+  timings.total = (performance.now() - t0) / 1000;
+  const common = { config: cfg, seed: cfg.seed, backend: opts.backend, timings };
+  writeRun(dir, {
+    pairs: test,
+    selection: selection.records,
+    predictions,
+    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics },
+    run: {
+      version: 1,
+      id: runId,
+      created: created.toISOString(),
+      ...common,
+      data: { source: data.source, scheme: scheme.id, hash: data.hash, pairs: data.pairs.length, split: { train: split.train.length, valid: split.valid.length, test: test.length } },
+      code_version: codeVersion(),
+      variants: metrics.map((m) => m.name),
+      training,
+      notes,
+    },
+  });
+  return { dir, runId, metrics, timings, training };
+}
+
+// ------------------------------------------------------------------------------------------------
+
+interface PipelineData {
+  pairs: PairRecord[];
+  scheme: string;
+  /** "generator" or the resolved file path */
+  source: string;
+  hash: string;
+}
+
+export async function loadPipelineData(cfg: PipelineConfig): Promise<PipelineData> {
+  const d = cfg.data;
+  if (d.source === 'generator') {
+    const ds = generateDataset({ pairs: d.pairs, seed: cfg.seed, noise: d.noise });
+    return { pairs: ds.pairs, scheme: ds.scheme, source: 'generator', hash: dataHash(ds.pairs) };
+  }
+  const ds = await loadDataset(d.path, { format: d.format, scheme: d.scheme });
+  return { pairs: ds.pairs, scheme: ds.scheme, source: ds.source, hash: dataHash(ds.pairs) };
+}
+
+interface Templates {
+  label: PromptTemplate;
+  ee: PromptTemplate;
+  ra: PromptTemplate;
+  dr: PromptTemplate;
+}
+
+function loadTemplates(cfg: PipelineConfig): Templates {
+  const t = cfg.cot.templates;
+  return { label: loadTemplate('label'), ee: loadTemplate(t.ee ?? 'ee'), ra: loadTemplate(t.ra ?? 'ra'), dr: loadTemplate(t.dr ?? 'dr') };
+}
+
+export function makeTeacher(cfg: PipelineConfig, source: string): Teacher {
+  const t = cfg.cot.teacher;
+  if (t.kind === 'rules') return new RuleTeacher(t.maxWords !== undefined ? { maxWords: t.maxWords } : {});
+  if (t.kind === 'data') return fromDataTeacher(source);
+  return new OpenAITeacher(t.openai);
+}
+
+/**
+ * One tokenizer for the run, trained on a sample of the train split rendered through every
+ * template, plus EE and RA rationales for a few train pairs so the CoT text has merges too (the
+ * data teacher's are read from the pairs; a generating teacher is asked, and a cached LLM teacher
+ * answers stage 2 from the same cache).
+ */
+async function buildTokenizer(cfg: PipelineConfig, train: readonly PairRecord[], templates: Templates, teacher: Teacher, scheme: LabelScheme) {
+  const rng = new Rng(cfg.seed).fork('tokenizer');
+  const pairs = rng.shuffle(train).slice(0, cfg.tokenizer.samplePairs);
+  const texts: string[] = [];
+  for (const p of pairs.slice(0, cfg.tokenizer.rationalePairs)) {
+    for (const kind of ['ee', 'ra'] as const) {
+      if (cfg.cot.teacher.kind === 'data') {
+        const text = p.rationales?.[kind];
+        if (text) texts.push(text);
+      } else {
+        texts.push(await teacher.rationale({ kind, pair: p, scheme, gold: p.label }));
+      }
+    }
+  }
+  return trainRunTokenizer(pairs, [templates.label, templates.ee, templates.ra, templates.dr], cfg.tokenizer.vocabSize, texts);
+}
+
+export function makeModelConfig(cfg: PipelineConfig, vocabSize: number): ModelConfig {
+  const { preset, ...overrides } = cfg.model;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const parsed = ModelConfig.safeParse({ ...presetFor(preset, vocabSize).model, ...defined, seed: cfg.seed });
+  if (!parsed.success) throw new UserError(`model: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}

@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { main } from '../core/cli/main.ts';
+import type { CliIO } from '../core/cli/command.ts';
+import { LREF5 } from '../core/data/labels.ts';
+import { PredictionRecord } from '../core/runs/schema.ts';
+import { readRun } from '../core/runs/store.ts';
+import { loadRelevanceModel } from '../core/stages/relevance-model.ts';
+
+/**
+ * `lref pipeline` end to end, in-process: the smoke preset with fewer steps per stage (the data,
+ * tokenizer, model and warmup are the smoke preset's, so the first SFT losses are the smoke run's
+ * own and serve as its seeded golden trace). Pinned to wasm: a loss trace is only comparable with
+ * one from the same backend.
+ */
+
+const root = mkdtempSync(join(tmpdir(), 'lref-pipeline-e2e-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function bufferIO(): CliIO & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), errRaw: () => {}, isTTY: false };
+}
+
+const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+dpo'];
+
+/** The first SFT losses of the smoke preset on wasm (seed 1): any drift in data, tokenizer, init or step shows here. */
+const GOLDEN_SFT_ALL = [5.906453609466553, 5.875345706939697, 5.689335823059082, 5.529951095581055];
+const GOLDEN_CROSS_ENCODER = [1.6242156028747559, 1.6157722473144531, 1.5614633560180664];
+
+describe('lref pipeline (smoke, fewer steps)', () => {
+  it('runs every stage, writes a valid run folder, prints the table and reproduces the golden trace', async () => {
+    const config = join(root, 'fast.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        preset: 'smoke',
+        train: { steps: 40 },
+        selection: { auxSteps: 20 },
+        cot: { steps: 20 },
+        dpo: { minePairs: 32 },
+        baselines: { crossEncoder: { steps: 40 } },
+      }),
+    );
+    const out = join(root, 'run');
+    const io = bufferIO();
+    const tensorsBefore = tf.memory().numTensors;
+    const code = await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', out, '--json'], io);
+    expect(io.stderr.join('\n')).toBe('');
+    expect(code).toBe(0);
+    // Every model the pipeline made was freed.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+
+    const line = JSON.parse(io.stdout[io.stdout.length - 1]);
+    expect(line.out).toBe(out);
+    expect(Object.keys(line.variants)).toEqual(VARIANTS);
+
+    const run = readRun(out); // validates every file against core/runs/schema.ts
+    expect(run.metrics.variants.map((m) => m.name)).toEqual(VARIANTS);
+    expect(run.run.variants).toEqual(VARIANTS);
+    expect(run.run.config.train.steps).toBe(40);
+    expect(run.run.config.preset).toBe('smoke');
+    expect(run.run.backend).toBe('wasm');
+    expect(run.run.data).toMatchObject({ source: 'generator', scheme: 'lref5', pairs: 600 });
+    expect(run.run.data.split.train + run.run.data.split.valid + run.run.data.split.test).toBe(600);
+    const n = run.run.data.split.test;
+    expect(run.pairs).toHaveLength(n);
+    for (const m of run.metrics.variants) {
+      expect(m.n).toBe(n);
+      expect(m.confusion.flat().reduce((a, b) => a + b, 0) + m.unparseable).toBe(n);
+    }
+    for (const stage of ['data', 'tokenizer', 'lexical', 'cross_encoder', 'sft_all', 'selection', 'sft_random', 'sft_selected', 'cot', 'dpo/mine', 'eval/+dpo', 'total']) {
+      expect(run.run.timings[stage], stage).toBeGreaterThanOrEqual(0);
+    }
+
+    // predictions.jsonl: one line per test pair per variant; CoT variants carry rationales.
+    const lines = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(n * VARIANTS.length);
+    for (const l of lines) PredictionRecord.parse(JSON.parse(l));
+    const testIds = new Set(run.pairs.map((p) => p.pair_id));
+    for (const v of VARIANTS) {
+      const preds = run.predictions.filter((p) => p.variant === v);
+      expect(new Set(preds.map((p) => p.pair_id))).toEqual(testIds);
+      const unparseable = preds.filter((p) => p.label === null).length;
+      expect(unparseable).toBe(run.metrics.variants.find((m) => m.name === v)!.unparseable);
+      if (v.startsWith('+')) {
+        expect(preds.every((p) => typeof p.rationale === 'string' && p.cot_kind !== undefined)).toBe(true);
+      } else if (v !== 'lexical') {
+        expect(preds.every((p) => p.probs !== undefined && Math.abs(Object.values(p.probs).reduce((a, b) => a + b, 0) - 1) < 1e-4)).toBe(true);
+      }
+    }
+
+    // selection.jsonl covers the train split; sft_selected trained on exactly the kept pairs.
+    expect(run.selection).toHaveLength(run.run.data.split.train);
+    expect(run.selection.every((r) => LREF5.labels.includes(r.im!))).toBe(true);
+    expect(run.run.notes.some((l) => l.startsWith(`sft_selected: 40 steps on ${run.selection.filter((r) => r.kept).length} pairs`))).toBe(true);
+
+    // Checkpoints: one folder per variant; a decoder variant loads back.
+    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual([...VARIANTS].sort());
+    const ee = loadRelevanceModel(join(out, 'checkpoints', '+ee'));
+    expect(ee.template.kind).toBe('ee');
+    expect(ee.card.provenance.run_id).toBe(run.run.id);
+    ee.model.dispose();
+
+    // The golden trace (see GOLDEN_*), and the loss traces' lengths.
+    const t = run.run.training;
+    GOLDEN_SFT_ALL.forEach((x, i) => expect(t.sft_all.losses[i]).toBeCloseTo(x, 4));
+    GOLDEN_CROSS_ENCODER.forEach((x, i) => expect(t.cross_encoder.losses[i]).toBeCloseTo(x, 4));
+    expect(t.sft_all.losses).toHaveLength(40);
+    expect(t['+ee'].losses).toHaveLength(20);
+    expect(t['+dpo'].steps).toBe(t['+dpo'].losses.length);
+  });
+
+  it('refuses to overwrite a finished run', async () => {
+    const io = bufferIO();
+    const out = join(root, 'run');
+    expect(existsSync(join(out, 'run.json'))).toBe(true);
+    expect(await main(['pipeline', '--preset', 'smoke', '--backend', 'wasm', '--out', out], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain('already holds a finished run');
+  });
+
+  it('names the key and the file of a bad config, before any work', async () => {
+    const bad = join(root, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ preset: 'smoke', cot: { techer: { kind: 'rules' } } }));
+    const io = bufferIO();
+    expect(await main(['pipeline', '--config', bad, '--out', join(root, 'never')], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain(`${bad}: cot.techer: unknown key`);
+    expect(existsSync(join(root, 'never'))).toBe(false);
+    const io2 = bufferIO();
+    expect(await main(['pipeline', '--format', 'jsonl'], io2)).toBe(2);
+    expect(io2.stderr.join('\n')).toContain('--format applies to --data');
+  });
+});
