@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipelineConfig, mergeConfig, PipelineConfig, presetFile } from './pipeline-config.ts';
 
+const smokeJson = JSON.parse(readFileSync(presetFile('smoke'), 'utf8'));
 const dir = mkdtempSync(join(tmpdir(), 'lref-pcfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,7 +44,7 @@ describe('merging a config file over a preset', () => {
     const p = file('data.json', { data: { source: 'file', path: '/x.jsonl', format: 'jsonl' } });
     const cfg = loadPipelineConfig({ preset: 'smoke', file: p });
     expect(cfg.data).toEqual({ source: 'file', path: '/x.jsonl', format: 'jsonl' });
-    expect(cfg.train.steps).toBe(40); // the rest is still the preset's
+    expect(cfg.train.steps).toBe(smokeJson.train.steps); // the rest is still the preset's
   });
 
   it('the file may name its preset; --preset wins over it; flags win over both', () => {
@@ -53,7 +54,7 @@ describe('merging a config file over a preset', () => {
     expect(cfg.seed).toBe(9);
     expect(cfg.cot.order).toEqual(['ee', 'ra']);
     expect(cfg.cot.teacher).toEqual({ kind: 'data' });
-    expect(cfg.cot.steps).toBe(20);
+    expect(cfg.cot.steps).toBe(smokeJson.cot.steps);
     expect(loadPipelineConfig({ file: p, preset: 'default' }).model.preset).toBe('tiny');
     expect(loadPipelineConfig({ file: p, overrides: { seed: 3 } }).seed).toBe(3);
   });

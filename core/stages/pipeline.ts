@@ -7,7 +7,9 @@ import { sample, splitByQuery } from '../data/split.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
 import { ModelConfig, TrainConfig } from '../model/config.ts';
+import { DecoderLM } from '../model/gpt.ts';
 import { presetFor } from '../model/presets.ts';
+import { makeOptimizer } from '../train/loop.ts';
 import { RUN_FILES, type PredictionRecord, type TrainingTrace } from '../runs/schema.ts';
 import { codeVersion, dataHash, newRunId, writeRun } from '../runs/store.ts';
 import { fromDataTeacher } from '../teachers/from-data.ts';
@@ -160,17 +162,30 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   const sft = (variant: string, pairs: readonly PairRecord[], salt: number): RelevanceModel => {
     const steps = cfg.train.steps;
     const tc = trainConfigFor(ctx, {}, salt);
-    const { rm, losses, optimizer } = trainLabelModel(tokenizer, scheme, templates.label, pairs, {
-      modelConfig,
-      trainConfig: tc,
-      hooks: {
-        onStep: (step, loss) => {
-          opts.progress?.(variant, step + 1, steps, { loss: loss.toFixed(3) });
-          opts.signal?.throwIfAborted();
+    // Our own fresh model and optimizer, so an interrupt thrown from onStep can still free them.
+    const init = new DecoderLM(modelConfig);
+    const optimizer = makeOptimizer(init, tc);
+    let trained: ReturnType<typeof trainLabelModel>;
+    try {
+      trained = trainLabelModel(tokenizer, scheme, templates.label, pairs, {
+        modelConfig,
+        trainConfig: tc,
+        init,
+        hooks: {
+          optimizer,
+          onStep: (step, loss) => {
+            opts.progress?.(variant, step + 1, steps, { loss: loss.toFixed(3) });
+            opts.signal?.throwIfAborted();
+          },
         },
-      },
-    });
-    optimizer.dispose();
+      });
+    } catch (err) {
+      init.dispose();
+      throw err;
+    } finally {
+      optimizer.dispose();
+    }
+    const { rm, losses } = trained;
     training[variant] = { steps: losses.length, losses };
     log(`${variant}: ${steps} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
     recordScored(variant, predictLabels(rm, test, cfg.eval.batchSize));
