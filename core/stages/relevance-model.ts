@@ -10,7 +10,7 @@ import type { AdamW } from '../train/adamw.ts';
 import type { LMExample } from '../train/batch.ts';
 import { trainLM, type TrainHooks } from '../train/loop.ts';
 import { scoreLabels } from '../train/score.ts';
-import { Tokenizer } from '../text/tokenizer.ts';
+import { Tokenizer, type Normalize } from '../text/tokenizer.ts';
 import {
   encodeCompletion,
   encodePrompt,
@@ -47,19 +47,21 @@ export interface LabelPrediction {
  * Trains the run's tokenizer on the text the models will see: the plain-text pieces of rendered
  * prompts (so words carry the leading space they have at encode time), the template texts and any
  * extra text (rationales for CoT). One tokenizer per run: every variant shares it, as fine-tuned
- * variants of one base LLM share its vocabulary.
+ * variants of one base LLM share its vocabulary. Lower-cased by default: a small model trained
+ * from scratch cannot afford to learn that "Red" in a title matches "red" in a query.
  */
 export function trainRunTokenizer(
   pairs: readonly PairRecord[],
   templates: readonly PromptTemplate[],
   vocabSize: number,
   extraTexts: Iterable<string> = [],
+  normalize: Normalize = 'lower',
 ): Tokenizer {
   const corpus: string[] = [];
   for (const t of templates) corpus.push(...templateTexts(t));
   for (const p of pairs) for (const t of templates) corpus.push(...promptTexts(t, p));
   for (const x of extraTexts) corpus.push(x);
-  return Tokenizer.train(corpus, { vocabSize });
+  return Tokenizer.train(corpus, { vocabSize, normalize });
 }
 
 /** Label-only SFT examples: prompt → `<L:label><eos>`, fitted to the context. */

@@ -175,3 +175,26 @@ describe('Tokenizer on real product text', () => {
     expect(tokens / bytes).toBeLessThan(0.5);
   });
 });
+
+describe('Tokenizer normalize: lower', () => {
+  const corpus = ['Red Running Shoe', 'red running shoes', 'Nike RED shoe'];
+  const lower = Tokenizer.train(corpus, { vocabSize: 320, normalize: 'lower' });
+  const cased = Tokenizer.train(corpus, { vocabSize: 320 });
+
+  it('encodes "Red" and "red" to the same ids, and specials are untouched', () => {
+    expect(lower.encode(' Red')).toEqual(lower.encode(' red'));
+    expect(cased.encode(' Red')).not.toEqual(cased.encode(' red'));
+    const ids = lower.encode('<L:Exact> Shoe', { allowSpecial: true });
+    expect(ids[0]).toBe(lower.tokenId('<L:Exact>'));
+    expect(lower.decode(ids)).toBe('<L:Exact> shoe');
+  });
+
+  it('learns merges from the lower-cased corpus and survives a JSON round trip', () => {
+    // " red" occurs three times once folded, so it is a single merged token.
+    expect(lower.encode(' RED')).toHaveLength(1);
+    const back = Tokenizer.fromJSON(JSON.parse(JSON.stringify(lower.toJSON())));
+    expect(back.normalize).toBe('lower');
+    expect(back.encode(' Nike RED shoe')).toEqual(lower.encode(' nike red shoe'));
+    expect(cased.toJSON()).not.toHaveProperty('normalize');
+  });
+});

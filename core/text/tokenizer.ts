@@ -52,6 +52,11 @@ export function allSchemeLabels(): string[] {
 const PRETOKEN = /'(?:s|t|re|ve|m|ll|d)| ?\p{L}+| ?\p{N}{1,3}| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 export const PRETOKENIZER_ID = 'gpt2-digits3';
 
+/** Applied to plain text (never to special literals) before pre-tokenisation. */
+export function normalizeText(text: string, normalize: 'none' | 'lower'): string {
+  return normalize === 'lower' ? text.toLowerCase() : text;
+}
+
 export function pretokenize(text: string): string[] {
   return text.match(PRETOKEN) ?? [];
 }
@@ -65,6 +70,12 @@ export const TokenizerJson = z
     special_tokens: z.array(z.string().min(1)).min(1),
     /** internal ids (0–255 bytes, 256+r merge r) of each merge's two parts */
     merges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+    /**
+     * 'lower': plain text is lower-cased before encoding (BERT-uncased style). A small model
+     * then sees "Red" in a title and "red" in a query as the same token, which it otherwise has
+     * to learn to match; decode() gives the lower-cased text back. Absent = 'none'.
+     */
+    normalize: z.enum(['none', 'lower']).optional(),
   })
   .strict();
 export type TokenizerJson = z.infer<typeof TokenizerJson>;
@@ -78,7 +89,11 @@ export interface TrainOptions {
   labelTokens?: readonly string[];
   /** stop merging when the best pair is rarer than this (default 1: merge until vocabSize) */
   minFrequency?: number;
+  /** 'lower' lower-cases plain text before training and encoding (see TokenizerJson.normalize) */
+  normalize?: Normalize;
 }
+
+export type Normalize = 'none' | 'lower';
 
 export interface EncodeOptions {
   /** map special-token literals in `text` to their ids (default false: they are plain text) */
@@ -100,7 +115,11 @@ export class Tokenizer {
   private readonly utf8 = new TextEncoder();
   private readonly utf8Decoder = new TextDecoder('utf-8');
 
-  private constructor(specials: readonly string[], merges: readonly Merge[]) {
+  private constructor(
+    specials: readonly string[],
+    merges: readonly Merge[],
+    readonly normalize: Normalize = 'none',
+  ) {
     validateSpecials(specials);
     this.specials = specials;
     this.specialIds = new Map(specials.map((s, i) => [s, i]));
@@ -139,11 +158,12 @@ export class Tokenizer {
       );
     }
     if (options.vocabSize - specials.length > MAX_SYMBOLS) throw new UserError(`vocabSize ${options.vocabSize} is too large`);
+    const normalize = options.normalize ?? 'none';
     const wordCounts = new Map<string, number>();
     for (const text of corpus) {
-      for (const w of pretokenize(text)) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+      for (const w of pretokenize(normalizeText(text, normalize))) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
     }
-    return new Tokenizer(specials, learnMerges(wordCounts, numMerges, options.minFrequency ?? 1));
+    return new Tokenizer(specials, learnMerges(wordCounts, numMerges, options.minFrequency ?? 1), normalize);
   }
 
   static fromJSON(json: unknown, source = 'tokenizer.json'): Tokenizer {
@@ -152,7 +172,7 @@ export class Tokenizer {
       const issue = parsed.error.issues[0];
       throw new UserError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
-    return new Tokenizer(parsed.data.special_tokens, parsed.data.merges);
+    return new Tokenizer(parsed.data.special_tokens, parsed.data.merges, parsed.data.normalize ?? 'none');
   }
 
   toJSON(): TokenizerJson {
@@ -162,6 +182,7 @@ export class Tokenizer {
       pretokenizer: PRETOKENIZER_ID,
       special_tokens: [...this.specials],
       merges: this.merges.map(([l, r]) => [l, r] as [number, number]),
+      ...(this.normalize !== 'none' ? { normalize: this.normalize } : {}),
     };
   }
 
@@ -263,7 +284,7 @@ export class Tokenizer {
   }
 
   private encodeOrdinary(text: string, out: number[]): void {
-    for (const word of pretokenize(text)) {
+    for (const word of pretokenize(normalizeText(text, this.normalize))) {
       let ids = this.cache.get(word);
       if (!ids) {
         ids = this.encodeWord(word);
