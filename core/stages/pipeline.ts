@@ -44,9 +44,6 @@ import { randomSelection } from './select-rule.ts';
  * grade counts as an error (MetricsRecord.unparseable).
  */
 
-/** Table order; the CoT names follow the config's order (or "+cot" for a mixed run). */
-export const LABEL_VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected'] as const;
-
 export interface PipelineOptions {
   /** the run folder (created; must not hold a finished run) */
   outDir: string;
