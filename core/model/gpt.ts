@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, type ModelConfigInput } from './config.ts';
-import { addBias, bmm, embed, gelu, layerNorm, matmul, matmulBT } from './ops.ts';
+import { bmm, bmmBT, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
+import { onNative, softmax } from './native-ops.ts';
+import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
 
 /**
@@ -11,6 +13,8 @@ import { Rng, hash32, hashString } from '../util/rng.ts';
  * Layout: activations stay 2-D [B·T, D] so every projection is one plain 2-D matmul (the fast
  * path on wasm); only attention reshapes to [B·H, T, hd]. Q, K and V have separate weights
  * because splitting a fused [D, 3D] projection copies more than three matmuls cost on wasm.
+ * On 'lref-native' keys stay [B·H, T, hd] and the score product uses the transposeB flag (free in
+ * its gemm) instead of a transposed copy; see ops.ts for the other native routes.
  */
 
 export interface ForwardOptions {
@@ -22,12 +26,18 @@ export interface ForwardOptions {
   dropoutSeed?: number;
 }
 
-/** Per-layer keys (stored transposed, [B,H,hd,t]) and values ([B,H,t,hd]) of the tokens seen so far. */
+/**
+ * Per-layer keys and values ([B,H,t,hd]) of the tokens seen so far. Keys are stored transposed,
+ * [B,H,hd,t], except on 'lref-native', which multiplies by untransposed keys; a cache is bound to
+ * the layout of its first decode.
+ */
 export class KVCache {
   keys: tf.Tensor4D[] = [];
   values: tf.Tensor4D[] = [];
   /** Tokens already in the cache (= position of the next token). */
   length = 0;
+  /** Key layout, fixed by the first decode: 'transposed' [B,H,hd,t] or 'rows' [B,H,t,hd]. */
+  keyLayout?: 'transposed' | 'rows';
   /** Filled by the decode in progress, then swapped in (so a failed decode leaves the cache intact). */
   pendingKeys?: tf.Tensor4D[];
   pendingValues?: tf.Tensor4D[];
@@ -131,6 +141,12 @@ export class DecoderLM {
     if (!v) throw new Error(`DecoderLM: no parameter ${name}`);
     return v;
   }
+  private w(name: string): tf.Tensor2D {
+    return this.p(name) as tf.Tensor2D;
+  }
+  private b(name: string): tf.Tensor1D {
+    return this.p(name) as tf.Tensor1D;
+  }
 
   /** Final-LayerNorm hidden states [B,T,D] (for classifier and scoring heads). */
   hidden(ids: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
@@ -199,8 +215,9 @@ export class DecoderLM {
     const rate = opts.training ? dropout : 0;
     const base = opts.dropoutSeed ?? hash32(this.config.seed + 0x5bd1e995 * ++this.dropoutCalls);
     let nDrop = 0;
+    // Same masks as tf.dropout on every backend (native-dropout.ts runs it as one kernel).
     const drop = <R extends tf.Tensor>(x: R): R =>
-      rate > 0 ? (tf.dropout(x, rate, undefined, hash32((base + 0x9e3779b9 * ++nDrop) >>> 0)) as R) : x;
+      rate > 0 ? dropoutOp(x, rate, hash32((base + 0x9e3779b9 * ++nDrop) >>> 0)) : x;
 
     const tok = embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.p('tok_emb') as tf.Tensor2D);
     const pos = tf.slice(this.p('pos_emb'), [start, 0], [T, D]);
@@ -222,8 +239,8 @@ export class DecoderLM {
       const h = layerNorm(x, this.p(p + 'ln1.g') as tf.Tensor1D, this.p(p + 'ln1.b') as tf.Tensor1D);
       x = tf.add(x, drop(this.attention(h, B, T, p, bias, drop, cache, l)));
       const h2 = layerNorm(x, this.p(p + 'ln2.g') as tf.Tensor1D, this.p(p + 'ln2.b') as tf.Tensor1D);
-      const f = gelu(addBias(matmul(h2, this.p(p + 'mlp.w1') as tf.Tensor2D), this.p(p + 'mlp.b1'))) as tf.Tensor2D;
-      x = tf.add(x, drop(addBias(matmul(f, this.p(p + 'mlp.w2') as tf.Tensor2D), this.p(p + 'mlp.b2'))));
+      const f = gelu(linear(h2, this.w(p + 'mlp.w1'), this.b(p + 'mlp.b1'))) as tf.Tensor2D;
+      x = tf.add(x, drop(linear(f, this.w(p + 'mlp.w2'), this.b(p + 'mlp.b2'))));
     }
     return layerNorm(x, this.p('ln_f.g') as tf.Tensor1D, this.p('ln_f.b') as tf.Tensor1D);
   }
@@ -240,31 +257,37 @@ export class DecoderLM {
   ): tf.Tensor2D {
     const { dModel: D, nHeads: H } = this.config;
     const hd = D / H;
-    const proj = (w: string) => addBias(matmul(h, this.p(`${p}attn.w${w}`) as tf.Tensor2D), this.p(`${p}attn.b${w}`));
+    const proj = (w: string) => linear(h, this.w(`${p}attn.w${w}`), this.b(`${p}attn.b${w}`));
+    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     // Scale q (T·hd values) rather than the scores (T·T values).
-    const q = tf.reshape(tf.transpose(tf.reshape(tf.mul(proj('q'), 1 / Math.sqrt(hd)), [B, T, H, hd]), [0, 2, 1, 3]), [
-      B * H,
-      T,
-      hd,
-    ]) as tf.Tensor3D;
-    // Keys go straight to the transposed layout the score matmul wants: one transpose, no flag.
-    let kT = tf.transpose(tf.reshape(proj('k'), [B, T, H, hd]), [0, 2, 3, 1]) as tf.Tensor4D;
-    let v = tf.transpose(tf.reshape(proj('v'), [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
+    const q = tf.reshape(heads(tf.mul(proj('q'), 1 / Math.sqrt(hd))), [B * H, T, hd]) as tf.Tensor3D;
+    // Keys: [B,H,t,hd] on native (the score matmul takes the transposeB flag for free); elsewhere
+    // straight to the transposed layout the score matmul wants: one transpose, no flag.
+    const rows = onNative();
+    const layout = rows ? 'rows' : 'transposed';
+    let k = rows ? heads(proj('k')) : (tf.transpose(tf.reshape(proj('k'), [B, T, H, hd]), [0, 2, 3, 1]) as tf.Tensor4D);
+    let v = heads(proj('v'));
+    const tAxis = rows ? 2 : 3;
     if (cache) {
+      cache.keyLayout ??= layout;
+      if (cache.keyLayout !== layout) throw new Error(`KVCache: keys are ${cache.keyLayout}, this backend needs ${layout}`);
       if (cache.keys[layer]) {
-        kT = tf.concat([cache.keys[layer], kT], 3);
+        k = tf.concat([cache.keys[layer], k], tAxis);
         v = tf.concat([cache.values[layer], v], 2);
       }
-      cache.pendingKeys!.push(kT);
+      cache.pendingKeys!.push(k);
       cache.pendingValues!.push(v);
     }
-    const Tk = kT.shape[3];
-    let s = tf.reshape(bmm(q, tf.reshape(kT, [B * H, hd, Tk]) as tf.Tensor3D), [B, H, T, Tk]) as tf.Tensor;
+    const Tk = k.shape[tAxis];
+    const scores = rows
+      ? bmmBT(q, tf.reshape(k, [B * H, Tk, hd]) as tf.Tensor3D)
+      : bmm(q, tf.reshape(k, [B * H, hd, Tk]) as tf.Tensor3D);
+    let s = tf.reshape(scores, [B, H, T, Tk]) as tf.Tensor;
     if (bias) s = tf.add(s, bias);
-    const att = drop(tf.reshape(tf.softmax(s), [B * H, T, Tk]) as tf.Tensor3D);
+    const att = drop(tf.reshape(softmax(s), [B * H, T, Tk]) as tf.Tensor3D);
     const o = bmm(att, tf.reshape(v, [B * H, Tk, hd]) as tf.Tensor3D);
     const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
-    return addBias(matmul(merged, this.p(`${p}attn.wo`) as tf.Tensor2D), this.p(`${p}attn.bo`)) as tf.Tensor2D;
+    return linear(merged, this.w(`${p}attn.wo`), this.b(`${p}attn.bo`));
   }
 
   /** Replaces every parameter's value (checkpoint load); shapes must match. */

@@ -12,6 +12,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadNativeAddon } from './native-addon.ts';
 import { nativeKernelConfigs } from './native-kernels.ts';
 import { fusedKernelConfigs, registerFusedGradients } from './native-ops.ts';
+import { dropoutKernelConfigs, registerDropoutGradient } from './native-dropout.ts';
 
 export const NATIVE_BACKEND = 'lref-native';
 
@@ -29,7 +30,8 @@ export function registerNativeBackend(): NativeBackendStatus {
     status = { registered: false, name: NATIVE_BACKEND, reason: loaded.reason, addonPath: loaded.path };
     return status;
   }
-  const native = [...nativeKernelConfigs(loaded.addon, NATIVE_BACKEND), ...fusedKernelConfigs(loaded.addon, NATIVE_BACKEND)];
+  const native = [...nativeKernelConfigs(loaded.addon, NATIVE_BACKEND), ...fusedKernelConfigs(loaded.addon, NATIVE_BACKEND),
+    ...dropoutKernelConfigs(loaded.addon, NATIVE_BACKEND)];
   const overridden = new Set(native.map((k) => k.kernelName));
   registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0);
   for (const k of getKernelsForBackend('cpu')) {
@@ -37,6 +39,7 @@ export function registerNativeBackend(): NativeBackendStatus {
   }
   for (const k of native) registerKernel(k);
   registerFusedGradients();
+  registerDropoutGradient();
   status = {
     registered: true, name: NATIVE_BACKEND, isa: loaded.isa, threads: loaded.threads, addonPath: loaded.path,
     nativeKernels: [...overridden].sort(),

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.ts';
-import { UnaryOp } from './native-addon.ts';
+import { BinaryOp, UnaryOp } from './native-addon.ts';
 import { f32 } from './native-kernels.ts';
 
 const NATIVE = 'lref-native';
@@ -19,9 +19,12 @@ const LAYER_NORM_GRAD = 'LrefLayerNormGrad';
 const XENT = 'LrefSoftmaxXent';
 const XENT_GRAD = 'LrefSoftmaxXentGrad';
 const ADAMW = 'LrefAdamW';
+const LINEAR = 'LrefLinear';
+const SOFTMAX = 'LrefSoftmax';
+const SOFTMAX_GRAD = 'LrefSoftmaxGrad';
 const GELU_C = Math.sqrt(2 / Math.PI);
 
-function onNative(): boolean {
+export function onNative(): boolean {
   return tf.getBackend() === NATIVE;
 }
 
@@ -46,6 +49,25 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps =
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
   });
+}
+
+/**
+ * x [N,K] · w [K,M] + b [M] as one kernel (gemm, then the bias added in place). Its gradient uses
+ * matmul transpose flags, which the native gemm applies while packing (no transpose op):
+ * dx = dy·wᵀ, dw = xᵀ·dy, db = Σ_rows dy. Composite ops off 'lref-native'.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (onNative()) return tf.engine().runKernel(LINEAR, { x, w, b }) as tf.Tensor2D;
+  return tf.add(tf.matMul(x, w), b);
+}
+
+/**
+ * Softmax over the last axis whose gradient is one native kernel, y·(dy − Σ dy·y), instead of
+ * TF.js's four ops (mul, sum, mul, sub) over the [B,H,T,T] attention scores.
+ */
+export function softmax<R extends tf.Tensor>(x: R): R {
+  if (onNative()) return tf.engine().runKernel(SOFTMAX, { x }) as R;
+  return tf.softmax(x);
 }
 
 /**
@@ -139,6 +161,29 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([cols], 'float32', dgamma),
         backend.makeTensorInfo([cols], 'float32', dbeta)];
     },
+    [LINEAR]: ({ inputs, backend }) => {
+      const { x, w, b } = inputs;
+      const [n, k] = x.shape;
+      const m = w.shape[1];
+      tf.util.assert(w.shape[0] === k && b.shape[0] === m, () => `linear: shapes ${x.shape} ${w.shape} ${b.shape} do not fit`);
+      const y = new Float32Array(n * m);
+      addon.gemm(1, 1, 1, n, m, k, 0, 0, f32(backend, x), f32(backend, w), y);
+      const meta = Int32Array.of(2, n, m, m, 1, 0, 1); // [n,m] + [m] broadcast over rows
+      if (y.length > 0) addon.binary(BinaryOp.add, meta, y, f32(backend, b), y);
+      return backend.makeTensorInfo([n, m], 'float32', y);
+    },
+    [SOFTMAX]: ({ inputs, backend }) => {
+      const [rows, cols] = rowsCols(inputs.x);
+      const y = new Float32Array(rows * cols);
+      if (y.length > 0) addon.softmax(f32(backend, inputs.x), y, rows, cols);
+      return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
+    },
+    [SOFTMAX_GRAD]: ({ inputs, backend }) => {
+      const [rows, cols] = rowsCols(inputs.y);
+      const dx = new Float32Array(rows * cols);
+      if (dx.length > 0) addon.softmaxGrad(f32(backend, inputs.y), f32(backend, inputs.dy), dx, rows, cols);
+      return backend.makeTensorInfo(inputs.y.shape, 'float32', dx);
+    },
     [ADAMW]: ({ inputs, backend, attrs }) => {
       // Updates copies: the inputs' buffers may be shared with other tensors.
       const p = f32(backend, inputs.param).slice();
@@ -181,6 +226,20 @@ export function registerFusedGradients(): void {
     kernelName: GELU,
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => ({ x: () => run(GELU_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  });
+  tf.registerGradient({
+    kernelName: LINEAR,
+    inputsToSave: ['x', 'w'],
+    gradFunc: (dy, saved) => {
+      const [x, w] = saved;
+      const d = dy as tf.Tensor2D;
+      return { x: () => tf.matMul(d, w, false, true), w: () => tf.matMul(x, d, true, false), b: () => tf.sum(d, 0) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: SOFTMAX,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => ({ x: () => run(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
   });
   tf.registerGradient({
     kernelName: LAYER_NORM,

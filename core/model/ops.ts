@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // union package registers them all into the same core on import. Its dist/ ESM files cannot be
 // imported from Node directly, so this side-effect import is the one way in (~0.1 s).
 import '@tensorflow/tfjs';
+import * as native from './native-ops.ts';
 
 /**
  * The few tensor ops the model is written in, each with a hand-written gradient where TF.js's own
@@ -14,7 +15,12 @@ import '@tensorflow/tfjs';
  * - oneHot with a float dtype is wrong → one-hot as int32, then cast.
  * - exp/tanh/logSoftmax are slow but softmax/sigmoid are fast → GELU through sigmoid and
  *   log-probs from softmax.
- * All of this is exact maths, so it is used on every backend (cpu, tensorflow, native) alike.
+ * All of this is exact maths, so it is used on the cpu, tensorflow and wasm backends alike.
+ *
+ * On 'lref-native' none of those workarounds pays: its gemm applies transpose flags while packing
+ * (for free), and it has fused kernels for GELU, LayerNorm, linear layers and cross-entropy. There
+ * each op below is the plain TF.js op or the fused kernel of native-ops.ts, which cuts a training
+ * step's kernel count by about half and drops every explicit transpose of a matmul gradient.
  */
 
 type Grad = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -60,6 +66,8 @@ const matmulOp = custom2((a, b, save) => {
   };
 });
 export function matmul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  // TF.js's own matMul gradient is exactly dA = matMul(dy, b, false, true), dB = matMul(a, dy, true, false).
+  if (native.onNative()) return tf.matMul(a, b);
   return matmulOp(a, b) as tf.Tensor2D;
 }
 
@@ -75,6 +83,7 @@ const matmulBTOp = custom2((a, b, save) => {
   };
 });
 export function matmulBT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (native.onNative()) return tf.matMul(a, b, false, true);
   return matmulBTOp(a, b) as tf.Tensor2D;
 }
 
@@ -87,7 +96,14 @@ const bmmOp = custom2((a, b, save) => {
   };
 });
 export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (native.onNative()) return tf.matMul(a, b);
   return bmmOp(a, b) as tf.Tensor3D;
+}
+
+/** a [B,M,K] @ b [B,N,K]ᵀ (attention scores from untransposed keys); 'lref-native' only, where the flag is free. */
+export function bmmBT(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (!native.onNative()) throw new Error('bmmBT: transpose flags are only fast on lref-native');
+  return tf.matMul(a, b, false, true);
 }
 
 /**
@@ -103,6 +119,12 @@ export const addBias = custom2((x, b) => ({
   value: tf.add(x, b),
   gradFunc: (dy) => [dy, colSum(dy as tf.Tensor2D)],
 }));
+
+/** x [N,K] @ w [K,M] + b [M]: one fused kernel on 'lref-native', addBias(matmul) elsewhere. */
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (native.onNative()) return native.linear(x, w, b);
+  return addBias(matmul(x, w), b) as tf.Tensor2D;
+}
 
 /** One-hot rows as float32, built as int32 first (wasm's float oneHot is wrong). */
 export function oneHotFloat(ids: tf.Tensor1D, depth: number): tf.Tensor2D {
@@ -139,7 +161,10 @@ const GELU_A = 0.044715;
  * GELU, tanh approximation (GPT-2's), computed as x·σ(2u) — identical to 0.5x(1+tanh u) — because
  * sigmoid is ~8x faster than tanh on wasm. Hand gradient saves a dozen autodiff ops.
  */
-export const gelu = custom1((x, save) => {
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return native.onNative() ? native.gelu(x) : geluOp(x);
+}
+const geluOp = custom1((x, save) => {
   const x2 = tf.square(x);
   const u2 = tf.mul(tf.mul(x, tf.add(tf.mul(x2, GELU_A), 1)), 2 * GELU_C);
   const s = tf.sigmoid(u2);
@@ -157,6 +182,7 @@ export const gelu = custom1((x, save) => {
 
 /** LayerNorm over the last axis of x [N,D] with a fused hand gradient. */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): tf.Tensor2D {
+  if (native.onNative()) return native.layerNorm(x, gamma, beta, eps) as tf.Tensor2D;
   return layerNormOp(x, gamma, beta, eps) as tf.Tensor2D;
 }
 const lnCache = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
@@ -192,6 +218,10 @@ function layerNormOp(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.
  * Gradient: d log p_t / dz = onehot(t) − p.
  */
 export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  if (native.onNative()) {
+    // One fused softmax–cross-entropy kernel (and one gradient kernel): log p(t) = −xent.
+    return tf.tidy(() => tf.neg(native.softmaxCrossEntropy(logits, targets.dtype === 'int32' ? targets : tf.cast(targets, 'int32'))));
+  }
   const depth = logits.shape[1];
   const op = custom1((z, save) => {
     const p = tf.softmax(z);

@@ -274,6 +274,21 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// dropout(x, y, mask, s0, s1, s2, c, keep)
+napi_value Dropout(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
+  const float* x = a.f32(0, 0, "x");
+  float* y = a.f32(1, (int64_t)n, "y");
+  float* mask = a.f32(2, (int64_t)n, "mask");
+  double s0 = a.num(3), s1 = a.num(4), s2 = a.num(5), c = a.num(6);
+  float keep = (float)a.num(7);
+  if (!a.failed && !(keep > 0.f && keep <= 1.f)) a.fail("dropout: keep must be in (0, 1]");
+  if (!a.failed) dropout_alea(x, y, mask, (int64_t)n, s0, s1, s2, c, keep);
+  return undefined(env);
+}
+
 // info() -> { isa, threads }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, isa, threads;
@@ -308,7 +323,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"transpose", Transpose}, {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad},
       {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad}, {"geluGrad", GeluGrad},
       {"softmaxXent", SoftmaxXent}, {"softmaxXentGrad", SoftmaxXentGrad},
-      {"gatherRows", GatherRows}, {"scatterAddRows", ScatterAddRows}, {"adam", Adam},
+      {"gatherRows", GatherRows}, {"scatterAddRows", ScatterAddRows}, {"adam", Adam}, {"dropout", Dropout},
       {"info", Info}, {"setThreads", SetThreads},
   };
   for (auto& f : fns) {

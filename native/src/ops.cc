@@ -366,4 +366,23 @@ void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, flo
   });
 }
 
+// No fused multiply-add here: the mask must round exactly as TF.js's separate ops do.
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+void dropout_alea(const float* x, float* y, float* mask, int64_t n, double s0, double s1, double s2,
+                  double c, float keep) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;  // 2^-32
+    s0 = s1;
+    s1 = s2;
+    c = (double)(int32_t)t;  // JS `t | 0`; 0 <= t < 2^31
+    s2 = t - c;
+    const float u = (float)s2;
+    const float m = std::floor(u + keep) / keep;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+}
+#pragma GCC pop_options
+
 }  // namespace lref

@@ -48,4 +48,11 @@ void scatter_add_rows(const float* src, const int32_t* idx, float* out, int64_t 
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1,
           float beta2, float eps, float weight_decay, float bias1, float bias2, float gscale);
 
+// Dropout with TF.js's exact mask (tf.dropout on the cpu backend, bit for bit): u is the next
+// value of seedrandom's Alea generator (state s0, s1, s2, c as its seeding left it) rounded to
+// float32, mask = floor(u + keep) / keep, y = x * mask. Alea is a serial recurrence, so this runs
+// on one thread.
+void dropout_alea(const float* x, float* y, float* mask, int64_t n, double s0, double s1, double s2,
+                  double c, float keep);
+
 }  // namespace lref
