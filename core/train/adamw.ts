@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwStep, onNative } from '../model/native-ops.ts';
 
 export interface AdamWConfig {
   betas: readonly [number, number];
@@ -39,21 +40,30 @@ export class AdamW {
   }
 
   /**
-   * One update. `grads` by parameter name; `gradScale` (a scalar tensor, e.g. the clip factor)
-   * multiplies every gradient, so clipping costs no extra pass over the gradients.
+   * One update. `grads` by parameter name; `gradScale` (the clip factor, a number or a scalar
+   * tensor) multiplies every gradient, so clipping costs no extra pass over the gradients.
+   * On 'lref-native' each parameter's update is one fused kernel (~10 TF.js ops otherwise).
    */
-  apply(grads: Map<string, tf.Tensor>, lr: number, gradScale?: tf.Scalar): void {
+  apply(grads: Map<string, tf.Tensor>, lr: number, gradScale?: tf.Scalar | number): void {
     this.t += 1;
     const [b1, b2] = this.config.betas;
     const bc1 = 1 - b1 ** this.t;
     const bc2 = 1 - b2 ** this.t;
+    // The fused native update takes the scale as a number: read it once per step (a free sync on
+    // the CPU-memory native backend). Other backends keep the tensor (no sync mid-step).
+    const scaleNumber = !onNative() ? 1 : typeof gradScale === 'number' ? gradScale : (gradScale?.dataSync()[0] ?? 1);
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g0 = grads.get(name);
         if (!g0) continue; // a parameter the loss does not reach (e.g. unused head) stays put
-        const g = gradScale ? tf.mul(g0, gradScale) : g0;
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
+        const fused = adamwStep(p, m, v, g0, {
+          lr, beta1: b1, beta2: b2, eps: this.config.eps, step: this.t, gradScale: scaleNumber,
+          weightDecay: this.decayed.get(name) ? this.config.weightDecay : 0,
+        });
+        if (fused) continue;
+        const g = gradScale === undefined ? g0 : tf.mul(g0, gradScale);
         const m1 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
         const v1 = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
         m.assign(m1);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecoderLM, ForwardOptions } from '../model/gpt.ts';
-import { tokenLogProbs } from '../model/ops.ts';
+import { embed, tokenLogProbs } from '../model/ops.ts';
+import { onNative } from '../model/native-ops.ts';
 import type { AdamW } from './adamw.ts';
 import type { TokenBatch } from './batch.ts';
 
@@ -15,30 +16,71 @@ export function batchTensors(batch: TokenBatch) {
   };
 }
 
-/** Per-position log p(target) [B·T] (unmasked). Padding needs no attention mask in a causal model:
- *  pads sit after every real token, so no real position can see them. */
-function positionLogProbs(model: DecoderLM, t: ReturnType<typeof batchTensors>, opts: ForwardOptions): tf.Tensor1D {
-  const attentionMask = model.config.causal ? undefined : t.attention;
-  return tokenLogProbs(model.logitsFlat(t.ids, { ...opts, attentionMask }), t.targets);
+export interface LossOptions extends ForwardOptions {
+  /**
+   * Apply the LM head only at the positions in the loss (lossMask ≠ 0): the hidden rows there
+   * are gathered before the [D,V] head matmul and the softmax, which otherwise run over every
+   * position — label SFT has ~2 loss positions per sequence of ~50. Same maths (only the order
+   * of the final sums differs). 'auto' (default) does it when at most half the positions count.
+   */
+  maskedHead?: boolean | 'auto';
+}
+
+/** Flat positions with a non-zero loss mask, when the head should run on those rows only. */
+function maskedRows(batch: TokenBatch, opt: LossOptions['maskedHead']): Int32Array | undefined {
+  if (opt === false) return undefined;
+  const rows: number[] = [];
+  batch.lossMask.forEach((w, i) => {
+    if (w !== 0) rows.push(i);
+  });
+  if (rows.length === 0) return undefined; // nothing to gather: the full path gives the zeros
+  if ((opt ?? 'auto') === 'auto' && rows.length > batch.lossMask.length / 2) return undefined;
+  return Int32Array.from(rows);
+}
+
+/**
+ * log p(target) at the loss positions → { lp [N], weights [N] (the loss mask there), rows }:
+ * every position (rows undefined) or only the masked ones (rows = their flat indices).
+ * Padding needs no attention mask in a causal model: pads sit after every real token, so no real
+ * position can see them.
+ */
+function lossLogProbs(model: DecoderLM, batch: TokenBatch, opts: LossOptions) {
+  const { maskedHead, ...fwd } = opts;
+  const t = batchTensors(batch);
+  const forward = { ...fwd, attentionMask: model.config.causal ? undefined : t.attention };
+  const rows = maskedRows(batch, maskedHead);
+  if (!rows) return { lp: tokenLogProbs(model.logitsFlat(t.ids, forward), t.targets), weights: t.lossMask, rows };
+  const { batchSize: B, seqLen: T } = batch;
+  const idx = tf.tensor1d(rows, 'int32');
+  const h = tf.reshape(model.hidden(t.ids, forward), [B * T, model.config.dModel]) as tf.Tensor2D;
+  // embed = a row gather that trains on every backend (one-hot matmul where gather has no gradient).
+  const logits = model.head(embed(idx, h));
+  const lp = tokenLogProbs(logits, tf.gather(t.targets, idx) as tf.Tensor1D);
+  return { lp, weights: tf.tensor1d(Array.from(rows, (r) => batch.lossMask[r]), 'float32'), rows };
 }
 
 /** Mean cross-entropy over the completion tokens (lossMask = 1) of the batch: a scalar. */
-export function lmLoss(model: DecoderLM, batch: TokenBatch, opts: ForwardOptions = {}): tf.Scalar {
+export function lmLoss(model: DecoderLM, batch: TokenBatch, opts: LossOptions = {}): tf.Scalar {
   return tf.tidy(() => {
-    const t = batchTensors(batch);
-    const lp = positionLogProbs(model, t, opts);
-    return tf.div(tf.neg(tf.sum(tf.mul(lp, t.lossMask))), tf.maximum(tf.sum(t.lossMask), 1)) as tf.Scalar;
+    const { lp, weights } = lossLogProbs(model, batch, opts);
+    return tf.div(tf.neg(tf.sum(tf.mul(lp, weights))), tf.maximum(tf.sum(weights), 1)) as tf.Scalar;
   });
 }
 
 /**
  * Σ log p(completion token) per row over the loss mask → [B]; differentiable (DPO's log π(y|x)).
  */
-export function sequenceLogProbs(model: DecoderLM, batch: TokenBatch, opts: ForwardOptions = {}): tf.Tensor1D {
+export function sequenceLogProbs(model: DecoderLM, batch: TokenBatch, opts: LossOptions = {}): tf.Tensor1D {
   return tf.tidy(() => {
-    const t = batchTensors(batch);
-    const lp = positionLogProbs(model, t, opts);
-    return tf.sum(tf.reshape(tf.mul(lp, t.lossMask), [batch.batchSize, batch.seqLen]), 1) as tf.Tensor1D;
+    const { batchSize: B, seqLen: T } = batch;
+    const { lp, weights, rows } = lossLogProbs(model, batch, opts);
+    if (!rows) return tf.sum(tf.reshape(tf.mul(lp, weights), [B, T]), 1) as tf.Tensor1D;
+    // Per-row sums of the gathered positions: [B, N] row-assignment matrix (mask weights) · lp.
+    const assign = new Float32Array(B * rows.length);
+    rows.forEach((r, i) => {
+      assign[Math.floor(r / T) * rows.length + i] = batch.lossMask[r];
+    });
+    return tf.reshape(tf.matMul(tf.tensor2d(assign, [B, rows.length]), tf.reshape(lp, [rows.length, 1])), [B]) as tf.Tensor1D;
   });
 }
 
@@ -72,6 +114,7 @@ export function optimizeStep(model: Trainable, optimizer: AdamW, lossFn: () => t
   const { value, grads } = tf.variableGrads(lossFn, [...params.values()]);
   const gradMap = new Map<string, tf.Tensor>();
   for (const [tfName, g] of Object.entries(grads)) gradMap.set(byTfName.get(tfName) ?? tfName, g);
+  if (onNative()) return nativeClipAndApply(optimizer, gradMap, value, opts);
   const { scale, stats } = tf.tidy(() => {
     const sumSq = tf.addN([...gradMap.values()].map((g) => tf.sum(tf.square(g))));
     const norm = tf.sqrt(sumSq);
@@ -82,6 +125,25 @@ export function optimizeStep(model: Trainable, optimizer: AdamW, lossFn: () => t
   optimizer.apply(gradMap, opts.lr, scale);
   const [loss, gradNorm] = stats.dataSync(); // the step's one sync with the backend
   tf.dispose([value, scale, stats, ...gradMap.values()]);
+  return { loss, gradNorm };
+}
+
+/**
+ * The clip and update on 'lref-native', where tensors live in CPU memory: the global norm is one
+ * pass over the gradient arrays in JS (accumulated in double), instead of 2 ops per parameter and
+ * an addN, and the scale goes to the fused AdamW kernels as a number.
+ */
+function nativeClipAndApply(optimizer: AdamW, gradMap: Map<string, tf.Tensor>, value: tf.Scalar, opts: StepOptions): StepResult {
+  let sumSq = 0;
+  for (const g of gradMap.values()) {
+    const d = g.dataSync();
+    for (let i = 0; i < d.length; i++) sumSq += d[i] * d[i];
+  }
+  const gradNorm = Math.sqrt(sumSq);
+  const clip = Number.isFinite(opts.clipNorm) ? opts.clipNorm : Number.MAX_VALUE;
+  optimizer.apply(gradMap, opts.lr, clip / Math.max(gradNorm, clip));
+  const loss = value.dataSync()[0];
+  tf.dispose([value, ...gradMap.values()]);
   return { loss, gradNorm };
 }
 
