@@ -28,9 +28,13 @@ function bufferIO(): CliIO & { stdout: string[]; stderr: string[] } {
 
 const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+dpo'];
 
-/** The first SFT losses of the smoke preset on wasm (seed 1): any drift in data, tokenizer, init or step shows here. */
-const GOLDEN_SFT_ALL = [5.906453609466553, 5.875345706939697, 5.689335823059082, 5.529951095581055];
-const GOLDEN_CROSS_ENCODER = [1.6242156028747559, 1.6157722473144531, 1.5614633560180664];
+/**
+ * The first SFT losses of the smoke preset on wasm (seed 1): any drift in data, tokenizer, init or
+ * step shows here. A deliberate change upstream means re-recording them (from run.json's training);
+ * last recorded after the run tokenizer began lower-casing (commit 9f3fe1c).
+ */
+const GOLDEN_SFT_ALL = [5.898387908935547, 5.884002208709717, 5.711230278015137, 5.543304920196533];
+const GOLDEN_CROSS_ENCODER = [1.6193008422851562, 1.607479214668274, 1.5594840049743652];
 
 describe('lref pipeline (smoke, fewer steps)', () => {
   it('runs every stage, writes a valid run folder, prints the table and reproduces the golden trace', async () => {
