@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, type ModelConfigInput } from './config.ts';
-import { bmm, bmmBT, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
-import { onNative, softmax } from './native-ops.ts';
+import { bmm, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
+import { causalSoftmax, onNative, softmax } from './native-ops.ts';
+import { attnContext, attnScores } from './native-attention.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
 
@@ -13,9 +14,16 @@ import { Rng, hash32, hashString } from '../util/rng.ts';
  * Layout: activations stay 2-D [B·T, D] so every projection is one plain 2-D matmul (the fast
  * path on wasm); only attention reshapes to [B·H, T, hd]. Q, K and V have separate weights
  * because splitting a fused [D, 3D] projection copies more than three matmuls cost on wasm.
- * On 'lref-native' keys stay [B·H, T, hd] and the score product uses the transposeB flag (free in
- * its gemm) instead of a transposed copy; see ops.ts for the other native routes.
+ * On 'lref-native' attention reads the heads in place instead (attentionInPlace); see ops.ts for
+ * the other native routes.
  */
+
+/** How attention is masked: an additive bias (broadcast to [B,H,T,Tk]) and/or causal in the softmax. */
+interface AttentionMask {
+  bias?: tf.Tensor;
+  /** Causal masking inside the native softmax kernel; queries start at this absolute position. */
+  causalOffset?: number;
+}
 
 export interface ForwardOptions {
   /** Enables dropout. */
@@ -27,20 +35,20 @@ export interface ForwardOptions {
 }
 
 /**
- * Per-layer keys and values ([B,H,t,hd]) of the tokens seen so far. Keys are stored transposed,
- * [B,H,hd,t], except on 'lref-native', which multiplies by untransposed keys; a cache is bound to
- * the layout of its first decode.
+ * Per-layer keys and values of the tokens seen so far. Layout 'heads' (portable backends): keys
+ * transposed [B,H,hd,t], values [B,H,t,hd]. Layout 'tokens' ('lref-native', whose attention reads
+ * heads in place): both [B,t,D]. A cache keeps the layout of its first decode.
  */
 export class KVCache {
-  keys: tf.Tensor4D[] = [];
-  values: tf.Tensor4D[] = [];
+  keys: tf.Tensor[] = [];
+  values: tf.Tensor[] = [];
   /** Tokens already in the cache (= position of the next token). */
   length = 0;
-  /** Key layout, fixed by the first decode: 'transposed' [B,H,hd,t] or 'rows' [B,H,t,hd]. */
-  keyLayout?: 'transposed' | 'rows';
+  /** Fixed by the first decode: 'heads' or 'tokens' (see above). */
+  layout?: 'heads' | 'tokens';
   /** Filled by the decode in progress, then swapped in (so a failed decode leaves the cache intact). */
-  pendingKeys?: tf.Tensor4D[];
-  pendingValues?: tf.Tensor4D[];
+  pendingKeys?: tf.Tensor[];
+  pendingValues?: tf.Tensor[];
 
   get batchSize(): number {
     return this.keys.length ? this.keys[0].shape[0] : 0;
@@ -196,7 +204,7 @@ export class DecoderLM {
         this.config.dModel,
       ]);
       return { logits: this.head(last as tf.Tensor2D), keys: cache.pendingKeys, values: cache.pendingValues };
-    }) as { logits: tf.Tensor2D; keys: tf.Tensor4D[]; values: tf.Tensor4D[] };
+    }) as { logits: tf.Tensor2D; keys: tf.Tensor[]; values: tf.Tensor[] };
     cache.dispose();
     cache.pendingKeys = cache.pendingValues = undefined;
     cache.keys = out.keys;
@@ -220,24 +228,32 @@ export class DecoderLM {
       rate > 0 ? dropoutOp(x, rate, hash32((base + 0x9e3779b9 * ++nDrop) >>> 0)) : x;
 
     const tok = embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.p('tok_emb') as tf.Tensor2D);
-    const pos = tf.slice(this.p('pos_emb'), [start, 0], [T, D]);
+    // The whole table when it fits exactly: a slice's gradient is a pad, which runs as a slow JS kernel.
+    const pos = start === 0 && T === C ? this.p('pos_emb') : tf.slice(this.p('pos_emb'), [start, 0], [T, D]);
     let x = drop(tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D]) as tf.Tensor2D);
 
-    // Additive attention bias, broadcast to [B,H,T,Tk].
+    // Attention masking: an additive bias broadcast to [B,H,T,Tk] (causal −1e9 above the
+    // diagonal, padding). On native the causal part is done inside the softmax kernel instead.
+    const native = onNative();
     const Tk = start + T;
-    let bias: tf.Tensor | undefined = causal && T > 1 ? tf.slice(this.causalBias, [start, 0], [T, Tk]) : undefined;
+    const mask: AttentionMask = { causalOffset: causal && native ? start : undefined };
+    if (causal && !native && T > 1) mask.bias = tf.slice(this.causalBias, [start, 0], [T, Tk]);
     if (opts.attentionMask) {
       const pad = tf.reshape(tf.mul(tf.sub(1, tf.cast(opts.attentionMask, 'float32')), NEG), [B, 1, 1, Tk]);
-      bias = bias ? tf.add(bias, pad) : pad;
+      mask.bias = mask.bias ? tf.add(mask.bias, pad) : pad;
     }
     if (cache) {
+      cache.layout ??= native ? 'tokens' : 'heads';
+      const want = native ? 'tokens' : 'heads';
+      if (cache.layout !== want) throw new Error(`KVCache: holds ${cache.layout} layout, this backend needs ${want}`);
       cache.pendingKeys = [];
       cache.pendingValues = [];
     }
     for (let l = 0; l < L; l++) {
       const p = `h${l}.`;
       const h = layerNorm(x, this.p(p + 'ln1.g') as tf.Tensor1D, this.p(p + 'ln1.b') as tf.Tensor1D);
-      x = tf.add(x, drop(this.attention(h, B, T, p, bias, drop, cache, l)));
+      const a = native ? this.attentionInPlace(h, B, T, p, mask, drop, cache, l) : this.attention(h, B, T, p, mask.bias, drop, cache, l);
+      x = tf.add(x, drop(a));
       const h2 = layerNorm(x, this.p(p + 'ln2.g') as tf.Tensor1D, this.p(p + 'ln2.b') as tf.Tensor1D);
       const f = gelu(linear(h2, this.w(p + 'mlp.w1'), this.b(p + 'mlp.b1'))) as tf.Tensor2D;
       x = tf.add(x, drop(linear(f, this.w(p + 'mlp.w2'), this.b(p + 'mlp.b2'))));
@@ -245,6 +261,7 @@ export class DecoderLM {
     return layerNorm(x, this.p('ln_f.g') as tf.Tensor1D, this.p('ln_f.b') as tf.Tensor1D);
   }
 
+  /** Portable attention: heads transposed out to [B·H, T, hd], keys to [B·H, hd, T], batched matmuls. */
   private attention(
     h: tf.Tensor2D,
     B: number,
@@ -258,36 +275,66 @@ export class DecoderLM {
     const { dModel: D, nHeads: H } = this.config;
     const hd = D / H;
     const proj = (w: string) => linear(h, this.w(`${p}attn.w${w}`), this.b(`${p}attn.b${w}`));
-    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     // Scale q (T·hd values) rather than the scores (T·T values).
-    const q = tf.reshape(heads(tf.mul(proj('q'), 1 / Math.sqrt(hd))), [B * H, T, hd]) as tf.Tensor3D;
-    // Keys: [B,H,t,hd] on native (the score matmul takes the transposeB flag for free); elsewhere
-    // straight to the transposed layout the score matmul wants: one transpose, no flag.
-    const rows = onNative();
-    const layout = rows ? 'rows' : 'transposed';
-    let k = rows ? heads(proj('k')) : (tf.transpose(tf.reshape(proj('k'), [B, T, H, hd]), [0, 2, 3, 1]) as tf.Tensor4D);
-    let v = heads(proj('v'));
-    const tAxis = rows ? 2 : 3;
+    const q = tf.reshape(tf.transpose(tf.reshape(tf.mul(proj('q'), 1 / Math.sqrt(hd)), [B, T, H, hd]), [0, 2, 1, 3]), [
+      B * H,
+      T,
+      hd,
+    ]) as tf.Tensor3D;
+    // Keys go straight to the transposed layout the score matmul wants: one transpose, no flag.
+    let kT = tf.transpose(tf.reshape(proj('k'), [B, T, H, hd]), [0, 2, 3, 1]) as tf.Tensor4D;
+    let v = tf.transpose(tf.reshape(proj('v'), [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
     if (cache) {
-      cache.keyLayout ??= layout;
-      if (cache.keyLayout !== layout) throw new Error(`KVCache: keys are ${cache.keyLayout}, this backend needs ${layout}`);
       if (cache.keys[layer]) {
-        k = tf.concat([cache.keys[layer], k], tAxis);
-        v = tf.concat([cache.values[layer], v], 2);
+        kT = tf.concat([cache.keys[layer] as tf.Tensor4D, kT], 3);
+        v = tf.concat([cache.values[layer] as tf.Tensor4D, v], 2);
+      }
+      cache.pendingKeys!.push(kT);
+      cache.pendingValues!.push(v);
+    }
+    const Tk = kT.shape[3];
+    let s = tf.reshape(bmm(q, tf.reshape(kT, [B * H, hd, Tk]) as tf.Tensor3D), [B, H, T, Tk]) as tf.Tensor;
+    if (bias) s = tf.add(s, bias);
+    const att = drop(tf.reshape(tf.softmax(s), [B * H, T, Tk]) as tf.Tensor3D);
+    const o = bmm(att, tf.reshape(v, [B * H, Tk, hd]) as tf.Tensor3D);
+    const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
+    return linear(merged, this.w(`${p}attn.wo`), this.b(`${p}attn.bo`));
+  }
+
+  /**
+   * Attention on 'lref-native': q, k, v stay [B,T,D] and the products read each head in place
+   * (native-attention.ts), the causal mask is applied inside the softmax kernel, and the context
+   * comes back with heads merged — no transposes, no [B,H,T,Tk] bias sum. The cache holds keys
+   * and values as [B,t,D].
+   */
+  private attentionInPlace(
+    h: tf.Tensor2D,
+    B: number,
+    T: number,
+    p: string,
+    mask: AttentionMask,
+    drop: <R extends tf.Tensor>(x: R) => R,
+    cache: KVCache | undefined,
+    layer: number,
+  ): tf.Tensor2D {
+    const { dModel: D, nHeads: H } = this.config;
+    const proj = (w: string) => tf.reshape(linear(h, this.w(`${p}attn.w${w}`), this.b(`${p}attn.b${w}`)), [B, T, D]) as tf.Tensor3D;
+    // Scale q (T·hd values) rather than the scores (T·T values).
+    const q = tf.mul(proj('q'), 1 / Math.sqrt(D / H)) as tf.Tensor3D;
+    let k = proj('k');
+    let v = proj('v');
+    if (cache) {
+      if (cache.keys[layer]) {
+        k = tf.concat([cache.keys[layer] as tf.Tensor3D, k], 1);
+        v = tf.concat([cache.values[layer] as tf.Tensor3D, v], 1);
       }
       cache.pendingKeys!.push(k);
       cache.pendingValues!.push(v);
     }
-    const Tk = k.shape[tAxis];
-    const scores = rows
-      ? bmmBT(q, tf.reshape(k, [B * H, Tk, hd]) as tf.Tensor3D)
-      : bmm(q, tf.reshape(k, [B * H, hd, Tk]) as tf.Tensor3D);
-    let s = tf.reshape(scores, [B, H, T, Tk]) as tf.Tensor;
-    if (bias) s = tf.add(s, bias);
-    const att = drop(tf.reshape(softmax(s), [B * H, T, Tk]) as tf.Tensor3D);
-    const o = bmm(att, tf.reshape(v, [B * H, Tk, hd]) as tf.Tensor3D);
-    const merged = tf.reshape(tf.transpose(tf.reshape(o, [B, H, T, hd]), [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
-    return linear(merged, this.w(`${p}attn.wo`), this.b(`${p}attn.bo`));
+    let s: tf.Tensor4D = attnScores(q, k, H);
+    if (mask.bias) s = tf.add(s, mask.bias);
+    const att = drop(mask.causalOffset !== undefined ? causalSoftmax(s, mask.causalOffset) : softmax(s));
+    return linear(tf.reshape(attnContext(att, v), [B * T, D]) as tf.Tensor2D, this.w(`${p}attn.wo`), this.b(`${p}attn.bo`));
   }
 
   /** Replaces every parameter's value (checkpoint load); shapes must match. */

@@ -23,6 +23,12 @@ type I32 = Int32Array;
 export interface NativeAddon {
   gemm(batch: number, batchA: number, batchB: number, m: number, n: number, k: number,
     transA: number, transB: number, a: F32, b: F32, c: F32): void;
+  /** C[b,h] = op(A[b,h])·op(B[b,h]), X[b,h] at X + b·sXb + h·sXh with row stride ldX (see native/src/gemm.h) */
+  stridedGemm(nb: number, nh: number, m: number, n: number, k: number, transA: number, transB: number,
+    a: F32, sAb: number, sAh: number, lda: number, b: F32, sBb: number, sBh: number, ldb: number,
+    c: F32, sCb: number, sCh: number, ldc: number): void;
+  /** softmax of row r over columns 0..(r % T) + offset, zeros after */
+  softmaxCausal(x: F32, out: F32, rows: number, cols: number, T: number, offset: number): void;
   /** meta = [ndim, ...outShape, ...stridesA, ...stridesB] (stride 0 where an input broadcasts) */
   binary(op: number, meta: I32, a: F32, b: F32, out: F32): void;
   unary(op: number, x: F32, out: F32): void;

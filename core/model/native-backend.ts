@@ -13,6 +13,7 @@ import { loadNativeAddon } from './native-addon.ts';
 import { nativeKernelConfigs } from './native-kernels.ts';
 import { fusedKernelConfigs, registerFusedGradients } from './native-ops.ts';
 import { dropoutKernelConfigs, registerDropoutGradient } from './native-dropout.ts';
+import { attentionKernelConfigs, registerAttentionGradients } from './native-attention.ts';
 
 export const NATIVE_BACKEND = 'lref-native';
 
@@ -31,7 +32,7 @@ export function registerNativeBackend(): NativeBackendStatus {
     return status;
   }
   const native = [...nativeKernelConfigs(loaded.addon, NATIVE_BACKEND), ...fusedKernelConfigs(loaded.addon, NATIVE_BACKEND),
-    ...dropoutKernelConfigs(loaded.addon, NATIVE_BACKEND)];
+    ...dropoutKernelConfigs(loaded.addon, NATIVE_BACKEND), ...attentionKernelConfigs(loaded.addon, NATIVE_BACKEND)];
   const overridden = new Set(native.map((k) => k.kernelName));
   registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0);
   for (const k of getKernelsForBackend('cpu')) {
@@ -40,6 +41,7 @@ export function registerNativeBackend(): NativeBackendStatus {
   for (const k of native) registerKernel(k);
   registerFusedGradients();
   registerDropoutGradient();
+  registerAttentionGradients();
   status = {
     registered: true, name: NATIVE_BACKEND, isa: loaded.isa, threads: loaded.threads, addonPath: loaded.path,
     nativeKernels: [...overridden].sort(),

@@ -2,7 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { NATIVE_BACKEND, nativeBackendStatus } from './native-backend.ts';
-import { bmm, bmmBT, gelu, layerNorm, linear, matmul, matmulBT, tokenLogProbs } from './ops.ts';
+import { bmm, gelu, layerNorm, linear, matmul, matmulBT, tokenLogProbs } from './ops.ts';
+import { attnContext, attnScores } from './native-attention.ts';
+import { causalSoftmax, softmax } from './native-ops.ts';
 import { aleaState, dropout } from './native-dropout.ts';
 import { DecoderLM, KVCache } from './gpt.ts';
 import { TrainConfig } from './config.ts';
@@ -62,12 +64,26 @@ describe.skipIf(!status.registered)('ops.ts native routes match the portable ops
     await expectNativeMatchesCpu([[6, 9, 8], [6, 8, 11]], (a, b) => bmm(a as tf.Tensor3D, b as tf.Tensor3D));
   });
 
-  it('bmmBT on native equals bmm by the transposed keys on cpu', async () => {
-    const want = await valueAndGrads('cpu', [[6, 9, 8], [6, 11, 8]], (a, b) => bmm(a as tf.Tensor3D, tf.transpose(b, [0, 2, 1]) as tf.Tensor3D));
-    const got = await valueAndGrads(NATIVE_BACKEND, [[6, 9, 8], [6, 11, 8]], (a, b) => bmmBT(a as tf.Tensor3D, b as tf.Tensor3D));
-    got.forEach((g, i) => expect(relErr(g, want[i])).toBeLessThan(1e-5));
-    await tf.setBackend('cpu');
-    expect(() => bmmBT(tf.zeros([1, 2, 2]) as tf.Tensor3D, tf.zeros([1, 2, 2]) as tf.Tensor3D)).toThrow(/lref-native/);
+  it('attention products on heads in place equal transpose + batched matmul on cpu (values and gradients)', async () => {
+    const [B, T, Tk, H, hd] = [2, 5, 7, 3, 4];
+    const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, n, H, hd]), [0, 2, 1, 3]);
+    const want = await valueAndGrads('cpu', [[B, T, H * hd], [B, Tk, H * hd], [B, Tk, H * hd]], (q, k, v) => {
+      const p = tf.softmax(tf.matMul(heads(q, T), heads(k, Tk), false, true));
+      return tf.reshape(tf.transpose(tf.matMul(p, heads(v, Tk)), [0, 2, 1, 3]), [B, T, H * hd]);
+    });
+    const got = await valueAndGrads(NATIVE_BACKEND, [[B, T, H * hd], [B, Tk, H * hd], [B, Tk, H * hd]], (q, k, v) =>
+      attnContext(softmax(attnScores(q as tf.Tensor3D, k as tf.Tensor3D, H)), v as tf.Tensor3D));
+    got.forEach((g, i) => expect(relErr(g, want[i]), `output ${i}`).toBeLessThan(1e-5));
+  });
+
+  it('causal softmax equals softmax after the −1e9 bias (values and gradient), with a cache offset', async () => {
+    const [T, Tk, offset] = [4, 9, 5];
+    const bias = tf.tidy(() => tf.tensor2d(Array.from({ length: T * Tk }, (_, r) => (r % Tk > Math.floor(r / Tk) + offset ? -1e9 : 0)), [T, Tk]));
+    const want = await valueAndGrads('cpu', [[2, 3, T, Tk]], (s) => tf.softmax(tf.add(tf.mul(s, 4), bias)));
+    const got = await valueAndGrads(NATIVE_BACKEND, [[2, 3, T, Tk]], (s) => causalSoftmax(tf.mul(s, 4), offset));
+    got.forEach((g, i) => expect(relErr(g, want[i]), `output ${i}`).toBeLessThan(1e-6));
+    expect(got[0].slice(Tk - 3, Tk)).toEqual([0, 0, 0]); // query 0 at position 5 sees keys 0..5 only
+    bias.dispose();
   });
 
   it('linear (fused matmul + bias) with all three gradients', async () => {
@@ -186,7 +202,7 @@ describe.skipIf(!status.registered)('DecoderLM on lref-native matches cpu', () =
     expect(want.losses[4]).toBeLessThan(want.losses[0]); // it did train
   });
 
-  it('KV-cache decoding (untransposed keys) equals the full forward, and a cache keeps its layout', async () => {
+  it('KV-cache decoding ([B,t,D] keys and values) equals the full forward, and a cache keeps its layout', async () => {
     await tf.setBackend(NATIVE_BACKEND);
     const model = new DecoderLM({ ...cfg, dropout: 0 });
     const seq = [3, 9, 1, 22, 17, 5, 30, 2];
@@ -200,10 +216,10 @@ describe.skipIf(!status.registered)('DecoderLM on lref-native matches cpu', () =
       expect(relErr(step.dataSync(), full[i])).toBeLessThan(1e-5);
       step.dispose();
     }
-    expect(cache.keyLayout).toBe('rows');
-    expect(cache.keys[0].shape).toEqual([1, 4, 8, 8]);
+    expect(cache.layout).toBe('tokens');
+    expect(cache.keys[0].shape).toEqual([1, 8, 32]);
     await tf.setBackend('cpu');
-    expect(() => model.decode(tf.tensor2d([[1]], undefined, 'int32'), cache)).toThrow(/keys are rows/);
+    expect(() => model.decode(tf.tensor2d([[1]], undefined, 'int32'), cache)).toThrow(/holds tokens layout/);
     cache.dispose();
     model.dispose();
   });

@@ -66,8 +66,18 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tenso
  * TF.js's four ops (mul, sum, mul, sub) over the [B,H,T,T] attention scores.
  */
 export function softmax<R extends tf.Tensor>(x: R): R {
-  if (onNative()) return tf.engine().runKernel(SOFTMAX, { x }) as R;
+  if (onNative()) return tf.engine().runKernel(SOFTMAX, { x }, { causalOffset: -1 }) as R;
   return tf.softmax(x);
+}
+
+/**
+ * Causal attention softmax on 'lref-native': scores [.., T, Tk] where query i (absolute position
+ * i + offset) sees keys 0..i + offset; later keys get probability 0, exactly as after adding the
+ * −1e9 causal bias — without making the bias or the [B,H,T,Tk] sum.
+ */
+export function causalSoftmax<R extends tf.Tensor>(x: R, offset: number): R {
+  if (!onNative()) throw new Error('causalSoftmax: lref-native only (elsewhere add the causal bias)');
+  return tf.engine().runKernel(SOFTMAX, { x }, { causalOffset: offset }) as R;
 }
 
 /**
@@ -172,10 +182,13 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       if (y.length > 0) addon.binary(BinaryOp.add, meta, y, f32(backend, b), y);
       return backend.makeTensorInfo([n, m], 'float32', y);
     },
-    [SOFTMAX]: ({ inputs, backend }) => {
+    [SOFTMAX]: ({ inputs, backend, attrs }) => {
       const [rows, cols] = rowsCols(inputs.x);
       const y = new Float32Array(rows * cols);
-      if (y.length > 0) addon.softmax(f32(backend, inputs.x), y, rows, cols);
+      const offset = attrs?.causalOffset as number;
+      const T = inputs.x.shape.length >= 2 ? inputs.x.shape[inputs.x.shape.length - 2] : 1;
+      if (y.length > 0 && offset >= 0) addon.softmaxCausal(f32(backend, inputs.x), y, rows, cols, T, offset);
+      else if (y.length > 0) addon.softmax(f32(backend, inputs.x), y, rows, cols);
       return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
     },
     [SOFTMAX_GRAD]: ({ inputs, backend }) => {

@@ -100,12 +100,6 @@ export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   return bmmOp(a, b) as tf.Tensor3D;
 }
 
-/** a [B,M,K] @ b [B,N,K]ᵀ (attention scores from untransposed keys); 'lref-native' only, where the flag is free. */
-export function bmmBT(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (!native.onNative()) throw new Error('bmmBT: transpose flags are only fast on lref-native');
-  return tf.matMul(a, b, false, true);
-}
-
 /**
  * Column sums of x [N,D] → [D] as ones[1,N]·x: a fast 2-D matmul on wasm, where tf.sum over
  * axis 0 costs ~10x more. Used for bias and LayerNorm parameter gradients.

@@ -17,8 +17,8 @@ using namespace lref;
 
 struct Args {
   napi_env env;
-  napi_value argv[16];
-  size_t argc = 16;
+  napi_value argv[24];
+  size_t argc = 24;
   bool failed = false;
 
   Args(napi_env e, napi_callback_info info) : env(e) {
@@ -71,6 +71,29 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   const float* B = a.f32(9, bb * K * N, "B");
   float* C = a.f32(10, batch * M * N, "C");
   if (!a.failed) batched_gemm(batch, ba, bb, M, N, K, ta, tb, A, B, C);
+  return undefined(env);
+}
+
+// Elements a strided operand reaches: its last element's offset + 1.
+static int64_t reach(int64_t nb, int64_t nh, int64_t sb, int64_t sh, int64_t rows, int64_t cols, int64_t ld) {
+  return (nb - 1) * sb + (nh - 1) * sh + (rows - 1) * ld + cols;
+}
+
+// stridedGemm(nb, nh, M, N, K, transA, transB, A, sAb, sAh, lda, B, sBb, sBh, ldb, C, sCb, sCh, ldc)
+napi_value StridedGemm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int64_t nb = a.i64(0), nh = a.i64(1), M = a.i64(2), N = a.i64(3), K = a.i64(4);
+  bool ta = a.num(5) != 0, tb = a.num(6) != 0;
+  int64_t sAb = a.i64(8), sAh = a.i64(9), lda = a.i64(10), sBb = a.i64(12), sBh = a.i64(13), ldb = a.i64(14),
+          sCb = a.i64(16), sCh = a.i64(17), ldc = a.i64(18);
+  if (!a.failed && (nb < 1 || nh < 1 || M < 1 || N < 1 || K < 1 || sAb < 0 || sAh < 0 || sBb < 0 || sBh < 0 ||
+                    sCb < 0 || sCh < 0 || lda < (ta ? M : K) || ldb < (tb ? K : N) || ldc < N))
+    a.fail("stridedGemm: bad sizes or strides");
+  if (a.failed) return undefined(env);
+  const float* A = a.f32(7, reach(nb, nh, sAb, sAh, ta ? K : M, ta ? M : K, lda), "A");
+  const float* B = a.f32(11, reach(nb, nh, sBb, sBh, tb ? N : K, tb ? K : N, ldb), "B");
+  float* C = a.f32(15, reach(nb, nh, sCb, sCh, M, N, ldc), "C");
+  if (!a.failed) strided_gemm(nb, nh, M, N, K, ta, tb, A, sAb, sAh, lda, B, sBb, sBh, ldb, C, sCb, sCh, ldc);
   return undefined(env);
 }
 
@@ -153,6 +176,17 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   const float* x = a.f32(0, rows * cols, "x");
   float* out = a.f32(1, rows * cols, "out");
   if (!a.failed && cols > 0) softmax_rows(x, out, rows, cols);
+  return undefined(env);
+}
+
+// softmaxCausal(x, out, rows, cols, T, offset)
+napi_value SoftmaxCausal(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int64_t rows = a.i64(2), cols = a.i64(3), T = a.i64(4), offset = a.i64(5);
+  if (!a.failed && (T < 1 || offset < 0)) a.fail("softmaxCausal: bad T or offset");
+  const float* x = a.f32(0, rows * cols, "x");
+  float* out = a.f32(1, rows * cols, "out");
+  if (!a.failed && cols > 0) softmax_rows_causal(x, out, rows, cols, T, offset);
   return undefined(env);
 }
 
@@ -319,7 +353,7 @@ napi_value Init(napi_env env, napi_value exports) {
   mallopt(M_TRIM_THRESHOLD, 1024 << 20);
 #endif
   struct { const char* name; napi_callback fn; } fns[] = {
-      {"gemm", Gemm}, {"binary", Binary}, {"unary", Unary}, {"reduce", Reduce},
+      {"gemm", Gemm}, {"stridedGemm", StridedGemm}, {"softmaxCausal", SoftmaxCausal}, {"binary", Binary}, {"unary", Unary}, {"reduce", Reduce},
       {"transpose", Transpose}, {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad},
       {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad}, {"geluGrad", GeluGrad},
       {"softmaxXent", SoftmaxXent}, {"softmaxXentGrad", SoftmaxXentGrad},

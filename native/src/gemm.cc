@@ -231,4 +231,21 @@ void batched_gemm(int64_t batch, int64_t batchA, int64_t batchB, int64_t M, int6
   }
 }
 
+void strided_gemm(int64_t nb, int64_t nh, int64_t M, int64_t N, int64_t K, bool transA, bool transB,
+                  const float* A, int64_t sAb, int64_t sAh, int64_t lda, const float* B, int64_t sBb,
+                  int64_t sBh, int64_t ldb, float* C, int64_t sCb, int64_t sCh, int64_t ldc) {
+  const int64_t batch = nb * nh;
+  if (batch <= 0) return;
+  const double flops = 2.0 * batch * M * N * K;
+  const int threads = pool().size();
+  const int tasks = flops < 2e5 || threads == 1 ? 1 : (int)std::min<int64_t>(batch, 4 * threads);
+  pool().parallel_for(tasks, [&](int t) {
+    for (int64_t i = batch * t / tasks; i < batch * (t + 1) / tasks; ++i) {
+      const int64_t b = i / nh, h = i % nh;
+      gemm_serial(M, N, K, transA, transB, A + b * sAb + h * sAh, lda, B + b * sBb + h * sBh, ldb,
+                  C + b * sCb + h * sCh, ldc, false);
+    }
+  });
+}
+
 }  // namespace lref

@@ -366,23 +366,35 @@ void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, flo
   });
 }
 
-// No fused multiply-add here: the mask must round exactly as TF.js's separate ops do.
-#pragma GCC push_options
-#pragma GCC optimize("fp-contract=off")
+// Alea's state values are multiples of 2^-32 in [0, 1), and its step
+//   t = 2091639 * s0 + c * 2^-32;  c = t | 0;  s2 = t - c
+// is exact in doubles (t * 2^32 < 2^53). So it is the same as integer arithmetic on S = s * 2^32:
+//   T = 2091639 * S0 + c;  c = T >> 32;  S2 = T mod 2^32
+// which has a 2-cycle dependency chain instead of ~15 (float round, multiply, add).
 void dropout_alea(const float* x, float* y, float* mask, int64_t n, double s0, double s1, double s2,
                   double c, float keep) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;  // 2^-32
-    s0 = s1;
-    s1 = s2;
-    c = (double)(int32_t)t;  // JS `t | 0`; 0 <= t < 2^31
-    s2 = t - c;
-    const float u = (float)s2;
-    const float m = std::floor(u + keep) / keep;
-    mask[i] = m;
-    y[i] = x[i] * m;
+  uint64_t S0 = (uint64_t)(s0 * 4294967296.0), S1 = (uint64_t)(s1 * 4294967296.0),
+           S2 = (uint64_t)(s2 * 4294967296.0), C = (uint64_t)c;
+  constexpr int64_t kChunk = 4096;
+  uint32_t draws[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t len = std::min<int64_t>(kChunk, n - i0);
+    for (int64_t i = 0; i < len; ++i) {
+      const uint64_t t = 2091639ull * S0 + C;
+      S0 = S1;
+      S1 = S2;
+      C = t >> 32;
+      S2 = t & 0xffffffffull;
+      draws[i] = (uint32_t)S2;
+    }
+    // (float)(S2 * 2^-32) == (float)S2 * 2^-32: scaling by a power of two commutes with rounding.
+    for (int64_t i = 0; i < len; ++i) {
+      const float u = (float)draws[i] * 0x1p-32f;
+      const float m = std::floor(u + keep) / keep;
+      mask[i0 + i] = m;
+      y[i0 + i] = x[i0 + i] * m;
+    }
   }
 }
-#pragma GCC pop_options
 
 }  // namespace lref

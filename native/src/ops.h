@@ -20,6 +20,11 @@ void reduce(int op, const float* x, float* out, int64_t outer, int64_t r, int64_
 // out = x transposed by perm (ndim <= 8).
 void transpose(const float* x, float* out, int ndim, const int64_t* shape, const int* perm);
 void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols);
+// Causal softmax of attention scores [.., T, cols]: row r is query r % T at absolute position
+// r % T + offset and sees columns 0..that position; later columns get probability 0 (the same as
+// adding -1e9 to them first).
+void softmax_rows_causal(const float* x, float* out, int64_t rows, int64_t cols, int64_t T,
+                         int64_t offset);
 // dx = y * (dy - sum(dy * y)) per row.
 void softmax_grad_rows(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 // y = (x - mean) * rstd * gamma + beta per row; also stores mean and rstd per row for the grad.

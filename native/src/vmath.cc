@@ -74,6 +74,17 @@ void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols) {
   });
 }
 
+void softmax_rows_causal(const float* x, float* out, int64_t rows, int64_t cols, int64_t T,
+                         int64_t offset) {
+  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t seen = std::min<int64_t>(cols, std::max<int64_t>(1, r % T + offset + 1));
+      softmax_row(x + r * cols, out + r * cols, seen);
+      for (int64_t j = seen; j < cols; ++j) out[r * cols + j] = 0.f;
+    }
+  });
+}
+
 void softmax_grad_rows(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
   parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
