@@ -46,6 +46,8 @@ export interface NativeAddon {
   scatterAddRows(src: F32, idx: I32, out: F32, n: number, cols: number, outRows: number): void;
   adam(w: F32, m: F32, v: F32, g: F32, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, bias1: number, bias2: number, gradScale: number): void;
+  /** Σ x², accumulated in double */
+  sumSquares(x: F32): number;
   /** y = x·mask with TF.js's dropout mask from Alea state (s0, s1, s2, c); see native/src/ops.h */
   dropout(x: F32, y: F32, mask: F32, s0: number, s1: number, s2: number, c: number, keep: number): void;
   info(): { isa: string; threads: number };

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.ts';
-import { BinaryOp, UnaryOp } from './native-addon.ts';
+import { BinaryOp, UnaryOp, loadNativeAddon } from './native-addon.ts';
 import { f32 } from './native-kernels.ts';
 
 const NATIVE = 'lref-native';
@@ -127,6 +127,21 @@ export function adamwStep(param: tf.Variable, m: tf.Variable, v: tf.Variable, gr
   v.assign(v1);
   tf.dispose([p1, m1, v1]);
   return true;
+}
+
+/**
+ * Σ over tensors of Σ x², accumulated in double, in one pass over each array. 'lref-native' only
+ * (its tensors live in CPU memory, so reading them is free). For the global gradient norm.
+ */
+export function sumSquares(tensors: Iterable<tf.Tensor>): number {
+  const addon = loadNativeAddon();
+  if (!onNative() || !addon.available) throw new Error('sumSquares: lref-native only');
+  let s = 0;
+  for (const t of tensors) {
+    if (t.dtype !== 'float32') throw new Error(`sumSquares: ${t.dtype} tensor`);
+    s += addon.addon.sumSquares(t.dataSync() as Float32Array);
+  }
+  return s;
 }
 
 type Args = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs?: NamedAttrMap };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecoderLM, ForwardOptions } from '../model/gpt.ts';
 import { embed, tokenLogProbs } from '../model/ops.ts';
-import { onNative } from '../model/native-ops.ts';
+import { onNative, sumSquares } from '../model/native-ops.ts';
 import type { AdamW } from './adamw.ts';
 import type { TokenBatch } from './batch.ts';
 
@@ -130,16 +130,11 @@ export function optimizeStep(model: Trainable, optimizer: AdamW, lossFn: () => t
 
 /**
  * The clip and update on 'lref-native', where tensors live in CPU memory: the global norm is one
- * pass over the gradient arrays in JS (accumulated in double), instead of 2 ops per parameter and
+ * native pass over the gradient arrays (accumulated in double), instead of 2 ops per parameter and
  * an addN, and the scale goes to the fused AdamW kernels as a number.
  */
 function nativeClipAndApply(optimizer: AdamW, gradMap: Map<string, tf.Tensor>, value: tf.Scalar, opts: StepOptions): StepResult {
-  let sumSq = 0;
-  for (const g of gradMap.values()) {
-    const d = g.dataSync();
-    for (let i = 0; i < d.length; i++) sumSq += d[i] * d[i];
-  }
-  const gradNorm = Math.sqrt(sumSq);
+  const gradNorm = Math.sqrt(sumSquares(gradMap.values()));
   const clip = Number.isFinite(opts.clipNorm) ? opts.clipNorm : Number.MAX_VALUE;
   optimizer.apply(gradMap, opts.lr, clip / Math.max(gradNorm, clip));
   const loss = value.dataSync()[0];

@@ -308,6 +308,18 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// sumSquares(x) -> sum of squares (double)
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  napi_get_typedarray_info(env, a.argv[0], nullptr, &n, nullptr, nullptr, nullptr);
+  const float* x = a.f32(0, 0, "x");
+  double s = a.failed ? 0 : sum_squares(x, (int64_t)n);
+  napi_value out;
+  napi_create_double(env, s, &out);
+  return out;
+}
+
 // dropout(x, y, mask, s0, s1, s2, c, keep)
 napi_value Dropout(napi_env env, napi_callback_info info) {
   Args a(env, info);
@@ -357,7 +369,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"transpose", Transpose}, {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad},
       {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad}, {"geluGrad", GeluGrad},
       {"softmaxXent", SoftmaxXent}, {"softmaxXentGrad", SoftmaxXentGrad},
-      {"gatherRows", GatherRows}, {"scatterAddRows", ScatterAddRows}, {"adam", Adam}, {"dropout", Dropout},
+      {"gatherRows", GatherRows}, {"scatterAddRows", ScatterAddRows}, {"adam", Adam}, {"dropout", Dropout}, {"sumSquares", SumSquares},
       {"info", Info}, {"setThreads", SetThreads},
   };
   for (auto& f : fns) {

@@ -352,6 +352,17 @@ void scatter_add_rows(const float* src, const int32_t* idx, float* out, int64_t 
   });
 }
 
+double sum_squares(const float* x, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += (double)x[i + j] * (double)x[i + j];
+  double s = 0;
+  for (; i < n; ++i) s += (double)x[i] * (double)x[i];
+  for (int j = 0; j < 8; ++j) s += acc[j];
+  return s;
+}
+
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1,
           float beta2, float eps, float weight_decay, float bias1, float bias2, float gscale) {
   parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {

@@ -48,6 +48,8 @@ void gather_rows(const float* table, const int32_t* idx, float* out, int64_t n, 
 // out[idx[i], :] += src[i, :] (out zeroed by the caller)
 void scatter_add_rows(const float* src, const int32_t* idx, float* out, int64_t n, int64_t cols,
                       int64_t out_rows);
+// Sum of x[i]^2, accumulated in double (the global gradient norm).
+double sum_squares(const float* x, int64_t n);
 // One AdamW step in place on (w, m, v) with gradient g * gscale; bias1/bias2 = 1 - beta^t.
 // w -= lr * ((m / bias1) / (sqrt(v / bias2) + eps) + weight_decay * w)
 void adam(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1,
