@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.ts';
+import { outputArray } from './native-pool.ts';
 import { f32 } from './native-kernels.ts';
 
 const SCORES = 'LrefAttnScores';
@@ -39,7 +40,7 @@ export function attentionKernelConfigs(addon: NativeAddon, backendName: string):
     const Tk = k.shape[1];
     tf.util.assert(k.shape[0] === B && k.shape[2] === D && D % H === 0, () => `attnScores: shapes ${q.shape} ${k.shape}, ${H} heads`);
     const hd = D / H;
-    const out = new Float32Array(B * H * T * Tk);
+    const out = outputArray(backend, B * H * T * Tk);
     if (out.length > 0) {
       addon.stridedGemm(B, H, T, Tk, hd, 0, 1, f32(backend, q), T * D, hd, D, f32(backend, k), Tk * D, hd, D,
         out, H * T * Tk, T * Tk, Tk);
@@ -55,7 +56,7 @@ export function attentionKernelConfigs(addon: NativeAddon, backendName: string):
     const [M, K] = transP ? [C, R] : [R, C];
     tf.util.assert(v.shape[0] === B && Tv === K && D % H === 0, () => `attnContext: shapes ${p.shape} ${v.shape}`);
     const hd = D / H;
-    const out = new Float32Array(B * M * D);
+    const out = outputArray(backend, B * M * D);
     if (out.length > 0) {
       addon.stridedGemm(B, H, M, hd, K, transP ? 1 : 0, 0, f32(backend, p), H * R * C, R * C, C, f32(backend, v), Tv * D, hd, D,
         out, M * D, hd, D);

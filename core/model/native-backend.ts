@@ -1,6 +1,6 @@
 /**
- * The 'lref-native' TF.js backend: the tfjs cpu backend (same tensor storage, same kernels)
- * with the hot kernels — matmul, broadcasting arithmetic, transcendental maps, reductions,
+ * The 'lref-native' TF.js backend: the tfjs cpu backend (same tensor storage, same kernels, plus
+ * a pool of output arrays, native-pool.ts) with the hot kernels — matmul, broadcasting arithmetic, transcendental maps, reductions,
  * transposes, softmax, gathers — replaced by the C++ addon in native/ (AVX2/AVX-512, both cores).
  *
  * Importing this file registers the backend when the addon is built and registers nothing
@@ -8,8 +8,8 @@
  * never picked implicitly: callers opt in with `await tf.setBackend('lref-native')`.
  */
 import { getKernelsForBackend, registerBackend, registerKernel } from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadNativeAddon } from './native-addon.ts';
+import { PooledCpuBackend } from './native-pool.ts';
 import { nativeKernelConfigs } from './native-kernels.ts';
 import { fusedKernelConfigs, registerFusedGradients } from './native-ops.ts';
 import { dropoutKernelConfigs, registerDropoutGradient } from './native-dropout.ts';
@@ -34,7 +34,7 @@ export function registerNativeBackend(): NativeBackendStatus {
   const native = [...nativeKernelConfigs(loaded.addon, NATIVE_BACKEND), ...fusedKernelConfigs(loaded.addon, NATIVE_BACKEND),
     ...dropoutKernelConfigs(loaded.addon, NATIVE_BACKEND), ...attentionKernelConfigs(loaded.addon, NATIVE_BACKEND)];
   const overridden = new Set(native.map((k) => k.kernelName));
-  registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0);
+  registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(), 0);
   for (const k of getKernelsForBackend('cpu')) {
     if (!overridden.has(k.kernelName)) registerKernel({ ...k, backendName: NATIVE_BACKEND });
   }

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.ts';
+import { outputArray } from './native-pool.ts';
 import { f32 } from './native-kernels.ts';
 import { onNative } from './native-ops.ts';
 
@@ -79,8 +80,8 @@ export function dropoutKernelConfigs(addon: NativeAddon, backendName: string): K
     const { x } = inputs;
     const a = attrs as unknown as AleaState & { keep: number };
     const n = tf.util.sizeFromShape(x.shape);
-    const y = new Float32Array(n);
-    const mask = new Float32Array(n);
+    const y = outputArray(backend, n);
+    const mask = outputArray(backend, n);
     // keep is rounded to float32 as TF.js's scalar tensor of it would be.
     if (n > 0) addon.dropout(f32(backend, x), y, mask, a.s0, a.s1, a.s2, a.c, Math.fround(a.keep));
     return [backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo(x.shape, 'float32', mask)];

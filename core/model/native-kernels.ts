@@ -7,6 +7,7 @@ import { backend_util, getKernel, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { BinaryOp, ReduceOp, UnaryOp, type NativeAddon } from './native-addon.ts';
+import { outputArray } from './native-pool.ts';
 
 type Args = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs?: NamedAttrMap };
 type Kernel = (args: Args) => TensorInfo | TensorInfo[];
@@ -62,7 +63,7 @@ function binaryKernel(name: string, op: number, addon: NativeAddon): Kernel {
     const backend = args.backend;
     if (!isF32(backend, a, b)) return fallback(args);
     const { outShape, meta } = broadcastMeta(a.shape, b.shape);
-    const res = new Float32Array(util.sizeFromShape(outShape));
+    const res = outputArray(backend, util.sizeFromShape(outShape));
     if (res.length > 0) addon.binary(op, meta, f32(backend, a), f32(backend, b), res);
     return out(backend, outShape, res);
   };
@@ -74,7 +75,7 @@ function unaryKernel(name: string, op: number, addon: NativeAddon): Kernel {
     const { x } = args.inputs;
     const backend = args.backend;
     if (!isF32(backend, x)) return fallback(args);
-    const res = new Float32Array(util.sizeFromShape(x.shape));
+    const res = outputArray(backend, util.sizeFromShape(x.shape));
     addon.unary(op, f32(backend, x), res);
     return out(backend, x.shape, res);
   };
@@ -98,7 +99,7 @@ function reduceKernel(name: string, op: number, axisAttr: string, addon: NativeA
     if (r === 0) return fallback(args);
     const keep = args.attrs?.keepDims === true;
     const outShape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keep ? [1] : []) : [d]));
-    const res = new Float32Array(outer * inner);
+    const res = outputArray(backend, outer * inner);
     addon.reduce(op, f32(backend, x), res, outer, r, inner);
     return out(backend, outShape, res);
   };
@@ -118,7 +119,7 @@ function matMul(addon: NativeAddon, a: TensorInfo, b: TensorInfo, transposeA: bo
   const batchB = util.sizeFromShape(b.shape.slice(0, -2));
   const outer = backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = Math.max(batchA, batchB);
-  const res = new Float32Array(batch * m * n);
+  const res = outputArray(backend, batch * m * n);
   addon.gemm(batch, batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, f32(backend, a), f32(backend, b), res);
   return out(backend, [...outer, m, n], res);
 }
@@ -173,7 +174,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
     const { x } = args.inputs;
     const perm = args.attrs?.perm as number[];
     if (!isF32(args.backend, x) || x.shape.length > 8) return transposeCpu(args);
-    const res = new Float32Array(util.sizeFromShape(x.shape));
+    const res = outputArray(args.backend, util.sizeFromShape(x.shape));
     if (res.length > 0) addon.transpose(f32(args.backend, x), res, Int32Array.from(x.shape), Int32Array.from(perm));
     return out(args.backend, perm.map((p) => x.shape[p]), res);
   };
@@ -185,7 +186,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
     const dim = args.attrs?.dim as number;
     if (!isF32(args.backend, logits) || rank === 0 || (dim !== -1 && dim !== rank - 1)) return softmaxCpu(args);
     const cols = logits.shape[rank - 1];
-    const res = new Float32Array(util.sizeFromShape(logits.shape));
+    const res = outputArray(args.backend, util.sizeFromShape(logits.shape));
     if (res.length > 0) addon.softmax(f32(args.backend, logits), res, res.length / cols, cols);
     return out(args.backend, logits.shape, res);
   };
@@ -200,7 +201,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
     const rows = x.shape[0];
     for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= rows) return gatherCpu(args); // cpu reports the error
     const cols = util.sizeFromShape(x.shape.slice(1));
-    const res = new Float32Array(idx.length * cols);
+    const res = outputArray(backend, idx.length * cols);
     if (res.length > 0) addon.gatherRows(f32(backend, x), idx, res, idx.length, cols, rows);
     return out(backend, [...indices.shape, ...x.shape.slice(1)], res);
   };
@@ -214,7 +215,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
       return segmentSumCpu(args);
     }
     const cols = util.sizeFromShape(x.shape.slice(1));
-    const res = new Float32Array(numSegments * cols);
+    const res = outputArray(backend, numSegments * cols).fill(0); // scatter-add needs zeros
     if (res.length > 0) addon.scatterAddRows(f32(backend, x), i32(backend, segmentIds), res, x.shape[0], cols, numSegments);
     return out(backend, [numSegments, ...x.shape.slice(1)], res);
   };
@@ -226,7 +227,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
     if (tensors.length < 2 || !isF32(backend, ...tensors)) return addNCpu(args);
     const n = tensors.length;
     const { meta } = broadcastMeta(tensors[0].shape, tensors[0].shape);
-    const res = new Float32Array(util.sizeFromShape(tensors[0].shape));
+    const res = outputArray(backend, util.sizeFromShape(tensors[0].shape));
     addon.binary(BinaryOp.add, meta, f32(backend, tensors[0]), f32(backend, tensors[1]), res);
     for (let i = 2; i < n; i++) addon.binary(BinaryOp.add, meta, res, f32(backend, tensors[i]), res);
     return out(backend, tensors[0].shape, res);

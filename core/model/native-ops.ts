@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native-addon.ts';
+import { outputArray } from './native-pool.ts';
 import { BinaryOp, UnaryOp, loadNativeAddon } from './native-addon.ts';
 import { f32 } from './native-kernels.ts';
 
@@ -155,21 +156,21 @@ function rowsCols(t: TensorInfo): [number, number] {
 export function fusedKernelConfigs(addon: NativeAddon, backendName: string): KernelConfig[] {
   const kernels: Record<string, (args: Args) => TensorInfo | TensorInfo[]> = {
     [GELU]: ({ inputs, backend }) => {
-      const res = new Float32Array(tf.util.sizeFromShape(inputs.x.shape));
+      const res = outputArray(backend, tf.util.sizeFromShape(inputs.x.shape));
       addon.unary(UnaryOp.geluTanh, f32(backend, inputs.x), res);
       return backend.makeTensorInfo(inputs.x.shape, 'float32', res);
     },
     [GELU_GRAD]: ({ inputs, backend }) => {
-      const res = new Float32Array(tf.util.sizeFromShape(inputs.x.shape));
+      const res = outputArray(backend, tf.util.sizeFromShape(inputs.x.shape));
       addon.geluGrad(f32(backend, inputs.x), f32(backend, inputs.dy), res);
       return backend.makeTensorInfo(inputs.x.shape, 'float32', res);
     },
     [LAYER_NORM]: ({ inputs, backend, attrs }) => {
       const { x, gamma, beta } = inputs;
       const [rows, cols] = rowsCols(x);
-      const y = new Float32Array(rows * cols);
-      const mean = new Float32Array(rows);
-      const rstd = new Float32Array(rows);
+      const y = outputArray(backend, rows * cols);
+      const mean = outputArray(backend, rows);
+      const rstd = outputArray(backend, rows);
       addon.layerNorm(f32(backend, x), f32(backend, gamma), f32(backend, beta), y, mean, rstd, rows, cols, attrs?.eps as number);
       const statShape = x.shape.slice(0, -1);
       return [backend.makeTensorInfo(x.shape, 'float32', y), backend.makeTensorInfo(statShape, 'float32', mean),
@@ -178,9 +179,9 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
     [LAYER_NORM_GRAD]: ({ inputs, backend }) => {
       const { x, gamma, mean, rstd, dy } = inputs;
       const [rows, cols] = rowsCols(x);
-      const dx = new Float32Array(rows * cols);
-      const dgamma = new Float32Array(cols);
-      const dbeta = new Float32Array(cols);
+      const dx = outputArray(backend, rows * cols);
+      const dgamma = outputArray(backend, cols);
+      const dbeta = outputArray(backend, cols);
       addon.layerNormGrad(f32(backend, x), f32(backend, gamma), f32(backend, mean), f32(backend, rstd), f32(backend, dy),
         dx, dgamma, dbeta, rows, cols);
       return [backend.makeTensorInfo(x.shape, 'float32', dx), backend.makeTensorInfo([cols], 'float32', dgamma),
@@ -191,7 +192,7 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       const [n, k] = x.shape;
       const m = w.shape[1];
       tf.util.assert(w.shape[0] === k && b.shape[0] === m, () => `linear: shapes ${x.shape} ${w.shape} ${b.shape} do not fit`);
-      const y = new Float32Array(n * m);
+      const y = outputArray(backend, n * m);
       addon.gemm(1, 1, 1, n, m, k, 0, 0, f32(backend, x), f32(backend, w), y);
       const meta = Int32Array.of(2, n, m, m, 1, 0, 1); // [n,m] + [m] broadcast over rows
       if (y.length > 0) addon.binary(BinaryOp.add, meta, y, f32(backend, b), y);
@@ -199,7 +200,7 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
     },
     [SOFTMAX]: ({ inputs, backend, attrs }) => {
       const [rows, cols] = rowsCols(inputs.x);
-      const y = new Float32Array(rows * cols);
+      const y = outputArray(backend, rows * cols);
       const offset = attrs?.causalOffset as number;
       const T = inputs.x.shape.length >= 2 ? inputs.x.shape[inputs.x.shape.length - 2] : 1;
       if (y.length > 0 && offset >= 0) addon.softmaxCausal(f32(backend, inputs.x), y, rows, cols, T, offset);
@@ -208,15 +209,21 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
     },
     [SOFTMAX_GRAD]: ({ inputs, backend }) => {
       const [rows, cols] = rowsCols(inputs.y);
-      const dx = new Float32Array(rows * cols);
+      const dx = outputArray(backend, rows * cols);
       if (dx.length > 0) addon.softmaxGrad(f32(backend, inputs.y), f32(backend, inputs.dy), dx, rows, cols);
       return backend.makeTensorInfo(inputs.y.shape, 'float32', dx);
     },
     [ADAMW]: ({ inputs, backend, attrs }) => {
       // Updates copies: the inputs' buffers may be shared with other tensors.
-      const p = f32(backend, inputs.param).slice();
-      const m = f32(backend, inputs.m).slice();
-      const v = f32(backend, inputs.v).slice();
+      const copy = (t: TensorInfo) => {
+        const src = f32(backend, t);
+        const dst = outputArray(backend, src.length);
+        dst.set(src);
+        return dst;
+      };
+      const p = copy(inputs.param);
+      const m = copy(inputs.m);
+      const v = copy(inputs.v);
       const o = attrs as unknown as AdamWStep;
       addon.adam(p, m, v, f32(backend, inputs.grad), o.lr, o.beta1, o.beta2, o.eps, o.weightDecay,
         1 - o.beta1 ** o.step, 1 - o.beta2 ** o.step, o.gradScale);
@@ -226,15 +233,15 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
     [XENT]: ({ inputs, backend }) => {
       const { logits, labels } = inputs;
       const [rows, cols] = logits.shape;
-      const probs = new Float32Array(rows * cols);
-      const loss = new Float32Array(rows);
+      const probs = outputArray(backend, rows * cols);
+      const loss = outputArray(backend, rows);
       addon.softmaxXent(f32(backend, logits), backend.data.get(labels.dataId).values as Int32Array, probs, loss, rows, cols);
       return [backend.makeTensorInfo([rows], 'float32', loss), backend.makeTensorInfo([rows, cols], 'float32', probs)];
     },
     [XENT_GRAD]: ({ inputs, backend }) => {
       const { probs, labels, dloss } = inputs;
       const [rows, cols] = probs.shape;
-      const d = new Float32Array(rows * cols);
+      const d = outputArray(backend, rows * cols);
       addon.softmaxXentGrad(f32(backend, probs), backend.data.get(labels.dataId).values as Int32Array,
         f32(backend, dloss), d, rows, cols);
       return backend.makeTensorInfo([rows, cols], 'float32', d);

@@ -1,0 +1,115 @@
+/**
+ * The 'lref-native' backend object: the tfjs cpu backend plus a pool of the Float32Arrays its
+ * native kernels produce.
+ *
+ * A training step makes a few hundred multi-MB output arrays. Fresh ones cost twice: V8 zero-fills
+ * each, and the ArrayBuffers are freed only by garbage collections, which their external memory
+ * triggers several times a step (~10% of a step in a profile). Here the array of a tensor whose
+ * data is released goes back to a pool and is handed to the next kernel output of the same length.
+ *
+ * Recycling is only safe for arrays nobody else can still see, so an array is pooled only when
+ *  - the pool made it (never an array a caller passed to tf.tensor),
+ *  - it was never read out (dataSync/data/arraySync hand out the backing array itself on cpu),
+ *  - it backs exactly one tensor and no view of it backs another (the cpu slice kernel returns
+ *    subarray views) — checked whenever the backend stores an array.
+ * An array that fails any test is simply left to the garbage collector.
+ */
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
+
+/** Lengths below this are cheap to allocate and not worth tracking. */
+const MIN_POOLED = 4096;
+/** Upper bound on idle pooled memory (floats): 64 M floats = 256 MB. */
+const MAX_IDLE_FLOATS = 64 << 20;
+
+export class PooledCpuBackend extends MathBackendCPU {
+  private readonly free = new Map<number, Float32Array[]>();
+  private idleFloats = 0;
+  /** Arrays made by alloc() that may still be recycled, by their buffer (to spot views). */
+  private readonly owned = new WeakMap<ArrayBufferLike, Float32Array>();
+  /** Owned arrays currently stored under a data id. */
+  private readonly stored = new WeakSet<Float32Array>();
+
+  /** A Float32Array of length n for a kernel output: recycled (contents undefined) or new. */
+  alloc(n: number): Float32Array {
+    if (n < MIN_POOLED) return new Float32Array(n);
+    const list = this.free.get(n);
+    const a = list?.pop();
+    if (a) {
+      this.idleFloats -= n;
+      return a;
+    }
+    const fresh = new Float32Array(n);
+    this.owned.set(fresh.buffer, fresh);
+    return fresh;
+  }
+
+  /** Stats for tests: arrays and floats sitting in the pool. */
+  poolStats(): { arrays: number; floats: number } {
+    let arrays = 0;
+    for (const l of this.free.values()) arrays += l.length;
+    return { arrays, floats: this.idleFloats };
+  }
+
+  private disown(values: Float32Array): void {
+    this.owned.delete(values.buffer);
+    this.stored.delete(values);
+  }
+
+  /** Called for every array the backend is about to store. */
+  private track(values: BackendValues | null | undefined): void {
+    if (!(values instanceof Float32Array)) return;
+    const owner = this.owned.get(values.buffer);
+    if (!owner) return;
+    if (owner !== values || this.stored.has(owner)) this.disown(owner); // a view, or a second tensor on it
+    else this.stored.add(owner);
+  }
+
+  override write(values: BackendValues, shape: number[], dtype: DataType): DataId {
+    this.track(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: BackendValues, shape: number[], dtype: DataType, refCount: number): void {
+    this.track(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): BackendValues {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    if (values instanceof Float32Array && this.owned.get(values.buffer) === values) this.disown(values);
+    return super.readSync(dataId);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    // (has() first: DataStorage.get of an unknown id would try to move it in from another backend)
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (released && values instanceof Float32Array && !this.data.has(dataId)) this.recycle(values);
+    return released;
+  }
+
+  private recycle(values: Float32Array): void {
+    if (this.owned.get(values.buffer) !== values || !this.stored.has(values)) return;
+    this.stored.delete(values);
+    if (this.idleFloats + values.length > MAX_IDLE_FLOATS) {
+      this.owned.delete(values.buffer);
+      return;
+    }
+    let list = this.free.get(values.length);
+    if (!list) this.free.set(values.length, (list = []));
+    list.push(values);
+    this.idleFloats += values.length;
+  }
+
+  override dispose(): void {
+    this.free.clear();
+    this.idleFloats = 0;
+    super.dispose();
+  }
+}
+
+/** An output array for a native kernel: from the backend's pool when it has one. */
+export function outputArray(backend: MathBackendCPU, n: number): Float32Array {
+  return backend instanceof PooledCpuBackend ? backend.alloc(n) : new Float32Array(n);
+}
