@@ -1,15 +1,37 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from '../command.ts';
-import { UserError } from '../../util/errors.ts';
+import { optInt, optString } from '../args.ts';
+import { main } from '../main.ts';
 
-// PLACEHOLDER: replaced by the real command. Exits 2 with a clear message until then.
+/**
+ * `npm start`. The desktop UI is a later issue; until it lands this runs the headless demo, so a
+ * newcomer sees the whole loop work: synthetic pairs → SFT of the tiny model → held-out metrics.
+ */
 export const startCommand: Command = {
   name: 'start',
-  summary: '(not built yet)',
-  usage: 'start',
-  examples: [],
-  options: {},
-  optionHelp: {},
-  async run() {
-    throw new UserError('lref start is not built yet');
+  summary: 'Start the workbench (today: the headless demo — synthesise data, train the tiny model, evaluate)',
+  usage: 'start [--pairs N] [--steps N] [--out DIR]',
+  examples: ['lref start', 'lref start --pairs 5000 --steps 300 --out /tmp/demo'],
+  options: {
+    pairs: { type: 'string' },
+    steps: { type: 'string' },
+    out: { type: 'string' },
+  },
+  optionHelp: {
+    pairs: 'synthetic pairs to generate (default 5000)',
+    steps: 'training steps (default 300)',
+    out: 'folder for the data, model and metrics (default: a new temp folder)',
+  },
+  async run(args, io) {
+    const pairs = optInt(args, 'pairs', 5000, 100);
+    const steps = optInt(args, 'steps', 300, 1);
+    const out = optString(args, 'out') ?? mkdtempSync(join(tmpdir(), 'lref-demo-'));
+    io.out(`LREF Workbench — headless demo (the desktop UI is not built yet) in ${out}`);
+    const data = join(out, 'synthetic.jsonl');
+    const synth = await main(['data', 'synth', '--out', data, '--pairs', String(pairs)], io);
+    if (synth !== 0) return synth;
+    return main(['train', '--data', data, '--preset', 'tiny', '--steps', String(steps), '--out', join(out, 'model')], io);
   },
 };
