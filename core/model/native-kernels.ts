@@ -220,6 +220,34 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
     return out(backend, [numSegments, ...x.shape.slice(1)], res);
   };
 
+  // Concat as typed-array copies (KV-cache growth while decoding; the cpu kernel copies element-wise).
+  const concatCpu = cpu('Concat');
+  kernels.Concat = (args) => {
+    const tensors = args.inputs as unknown as TensorInfo[];
+    const backend = args.backend;
+    if (tensors.length < 2 || !isF32(backend, ...tensors)) return concatCpu(args);
+    const first = tensors[0].shape;
+    const axis = util.parseAxisParam(args.attrs?.axis as number, first)[0];
+    const sameElsewhere = (s: number[]) => s.length === first.length && s.every((d, i) => i === axis || d === first[i]);
+    // Mismatched shapes (the cpu kernel reports them) and empty inputs (it drops them) go to the cpu kernel.
+    if (!tensors.every((t) => sameElsewhere(t.shape) && util.sizeFromShape(t.shape) > 0)) return concatCpu(args);
+    const outer = util.sizeFromShape(first.slice(0, axis));
+    const widths = tensors.map((t) => util.sizeFromShape(t.shape.slice(axis)));
+    const total = widths.reduce((a, b) => a + b, 0);
+    const res = outputArray(backend, outer * total);
+    const srcs = tensors.map((t) => f32(backend, t));
+    for (let o = 0; o < outer; o++) {
+      let off = o * total;
+      srcs.forEach((src, i) => {
+        res.set(src.subarray(o * widths[i], (o + 1) * widths[i]), off);
+        off += widths[i];
+      });
+    }
+    const outShape = first.slice();
+    outShape[axis] = tensors.reduce((a, t) => a + t.shape[axis], 0);
+    return out(backend, outShape, res);
+  };
+
   const addNCpu = cpu('AddN');
   kernels.AddN = (args) => {
     const tensors = args.inputs as unknown as TensorInfo[];

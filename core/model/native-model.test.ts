@@ -86,6 +86,23 @@ describe.skipIf(!status.registered)('ops.ts native routes match the portable ops
     bias.dispose();
   });
 
+  it('few-row products (the unpacked gemm path) for every transpose combination', async () => {
+    for (const m of [1, 3, 4, 5]) {
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
+        await expectNativeMatchesCpu([ta ? [37, m] : [m, 37], tb ? [45, 37] : [37, 45]], (a, b) => tf.matMul(a, b, ta, tb));
+      }
+    }
+  });
+
+  it('concat along every axis (and its gradient)', async () => {
+    for (const axis of [0, 1, 2]) {
+      const shapeB = [2, 3, 4];
+      shapeB[axis] = 5;
+      await expectNativeMatchesCpu([[2, 3, 4], shapeB], (a, b) => tf.concat([a, b], axis));
+    }
+    await expectNativeMatchesCpu([[2, 3], [2, 1], [2, 4]], (a, b, c) => tf.concat([a, b, c], -1));
+  });
+
   it('linear (fused matmul + bias) with all three gradients', async () => {
     await expectNativeMatchesCpu([[70, 33], [33, 130], [130]], (x, w, b) => linear(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D));
   });

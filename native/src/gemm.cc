@@ -154,9 +154,45 @@ struct PackBuffers {
   }
 };
 
+// A few rows (decoding one token, a handful of scored positions): packing B would cost more than
+// the product, so read B in place — rows of op(A) times B as axpys over B's rows, or as dot
+// products with B's rows when B is transposed.
+static constexpr int64_t kSmallM = 4;
+static void gemm_small_m(int64_t M, int64_t N, int64_t K, bool transA, bool transB, const float* A,
+                         int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+                         bool accumulate) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    auto a = [&](int64_t k) { return transA ? A[k * lda + i] : A[i * lda + k]; };
+    if (!transB) {
+      if (!accumulate) std::memset(c, 0, N * sizeof(float));
+      for (int64_t k = 0; k < K; ++k) {
+        const float ak = a(k);
+        const float* b = B + k * ldb;
+#pragma omp simd
+        for (int64_t j = 0; j < N; ++j) c[j] += ak * b[j];
+      }
+    } else {
+      for (int64_t j = 0; j < N; ++j) {
+        const float* b = B + j * ldb;
+        float s = 0.f;
+        if (!transA) {
+          const float* ar = A + i * lda;
+#pragma omp simd reduction(+ : s)
+          for (int64_t k = 0; k < K; ++k) s += ar[k] * b[k];
+        } else {
+          for (int64_t k = 0; k < K; ++k) s += a(k) * b[k];
+        }
+        c[j] = accumulate ? c[j] + s : s;
+      }
+    }
+  }
+}
+
 void gemm_serial(int64_t M, int64_t N, int64_t K, bool transA, bool transB, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
+  if (M <= kSmallM && K > 0) return gemm_small_m(M, N, K, transA, transB, A, lda, B, ldb, C, ldc, accumulate);
   if (K <= 0) {
     if (!accumulate)
       for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, N * sizeof(float));
