@@ -39,6 +39,15 @@ export const PromptTemplate = z
     prompt: z.string().min(1),
     /** values used when neither the pair nor the extras give one (e.g. the compact rules text) */
     defaults: z.record(z.string(), z.string()).optional(),
+    /**
+     * Mark shared terms: at encode time a <hl> token is put before every query token that also
+     * occurs in the product text and every product token that also occurs in the query (the
+     * exact-match feature of DrQA, Chen et al. 2017, §3.1, written into the prompt the way a
+     * search page bolds matched terms). A small model trained from scratch cannot learn to match
+     * tokens across the prompt from a few thousand label tokens; with the marks it reads the match
+     * and learns the grading rules. Default false; the built-in templates turn it on.
+     */
+    highlight: z.boolean().optional(),
   })
   .strict();
 /** `source` is where it was loaded from, for error messages; not part of the file. */
@@ -187,13 +196,45 @@ export function promptSegments(template: PromptTemplate, pair: PromptPair, extra
   return out;
 }
 
-/** The prompt as a string; `tok.decode(encodePrompt(…))` gives exactly this. */
+/** The prompt as a string; `tok.decode(encodePrompt(…))` gives exactly this, less the <hl> marks of a highlighting template. */
 export function renderPrompt(template: PromptTemplate, pair: PromptPair, extras: PromptExtras = {}): string {
   return segmentsToString(promptSegments(template, pair, extras));
 }
 
 export function encodePrompt(tok: Tokenizer, template: PromptTemplate, pair: PromptPair, extras: PromptExtras = {}): number[] {
-  return encodeSegments(tok, promptSegments(template, pair, extras));
+  const ids = encodeSegments(tok, promptSegments(template, pair, extras));
+  return template.highlight ? highlightSharedTerms(ids, tok) : ids;
+}
+
+export const HIGHLIGHT_TOKEN = '<hl>';
+
+/**
+ * Inserts <hl> before each ordinary token of the query span (after <query>) that also occurs in
+ * the product span (after <product>), and vice versa. A span runs to the next special token.
+ * Token-level, so with a lower-casing tokenizer "Red" and "red" match; a prompt without both
+ * markers is returned unchanged.
+ */
+export function highlightSharedTerms(ids: readonly number[], tok: Tokenizer): number[] {
+  const queryAt = ids.indexOf(tok.tokenId('<query>'));
+  const productAt = ids.indexOf(tok.tokenId('<product>'));
+  if (queryAt < 0 || productAt < 0) return [...ids];
+  const spanEnd = (start: number) => {
+    let i = start + 1;
+    while (i < ids.length && !tok.isSpecial(ids[i])) i++;
+    return i;
+  };
+  const queryEnd = spanEnd(queryAt);
+  const productEnd = spanEnd(productAt);
+  const inQuery = new Set(ids.slice(queryAt + 1, queryEnd));
+  const inProduct = new Set(ids.slice(productAt + 1, productEnd));
+  const hl = tok.tokenId(HIGHLIGHT_TOKEN);
+  const out: number[] = [];
+  ids.forEach((id, i) => {
+    const shared = (i > queryAt && i < queryEnd && inProduct.has(id)) || (i > productAt && i < productEnd && inQuery.has(id));
+    if (shared) out.push(hl);
+    out.push(id);
+  });
+  return out;
 }
 
 /** The completion layout of the template's kind (see the file comment). */

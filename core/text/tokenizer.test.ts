@@ -73,10 +73,10 @@ describe('Tokenizer', () => {
     expect(tok.padId).toBe(0);
     DEFAULT_SPECIAL_TOKENS.forEach((s, i) => expect(tok.tokenId(s)).toBe(i));
     const labels = allSchemeLabels();
-    // 10 layout tokens + 18 distinct labels over the built-in schemes
+    // 11 layout tokens + 18 distinct labels over the built-in schemes
     expect(labels.length).toBe(18);
-    expect(tok.specialTokens.length).toBe(28);
-    expect(tok.labelTokenIds(LREF5)).toEqual([10, 11, 12, 13, 14]);
+    expect(tok.specialTokens.length).toBe(29);
+    expect(tok.labelTokenIds(LREF5)).toEqual([11, 12, 13, 14, 15]);
     expect(tok.decode(tok.labelTokenIds(ESCI4))).toBe('<L:E><L:S><L:C><L:I>');
     expect(() => tok.tokenId('<nope>')).toThrow(/no special token <nope>/);
   });
@@ -144,7 +144,7 @@ describe('Tokenizer', () => {
   });
 
   it('rejects a vocabSize smaller than specials + bytes', () => {
-    expect(() => Tokenizer.train(corpus, { vocabSize: 100 })).toThrow(/must be an integer ≥ 284/);
+    expect(() => Tokenizer.train(corpus, { vocabSize: 100 })).toThrow(/must be an integer ≥ 285/);
   });
 
   it('encodes 10k short strings in under a second', () => {

@@ -29,6 +29,7 @@ export const DEFAULT_SPECIAL_TOKENS = [
   '<rationale>',
   '<rules>',
   '<wrong>',
+  '<hl>', // marks a term shared by query and product (prompts.ts highlightSharedTerms)
 ] as const;
 
 /** The special token that stands for one label, e.g. "<L:Exact>". One per label name, shared by schemes. */
