@@ -185,6 +185,20 @@ describe('fitToContext', () => {
     expect(fit.completionIds.slice(-3)).toEqual([tok.tokenId('<answer>'), tok.tokenId('<L:Exact>'), tok.eosId]);
   });
 
+  it('cuts a highlighted product text through its <hl> marks and never leaves a dangling mark', () => {
+    const shared: PromptPair = { query: 'nike running shoes', title: 'Nike running shoes', description: ' nike running shoes'.repeat(40) };
+    const p = encodePrompt(tok, templates.label, shared);
+    const hl = tok.tokenId('<hl>');
+    expect(p.filter((id) => id === hl).length).toBeGreaterThan(40);
+    for (const ctx of [60, 61, 62, 63]) {
+      const fit = fitToContext(p, encodeCompletion(tok, templates.label, 'Exact'), ctx, tok);
+      expect(fit.promptIds.length + fit.completionIds.length).toBeLessThanOrEqual(ctx);
+      expect(fit.promptIds.length + fit.completionIds.length).toBeGreaterThanOrEqual(ctx - 1);
+      const answerAt = fit.promptIds.indexOf(tok.tokenId('<answer>'));
+      expect(fit.promptIds[answerAt - 1]).not.toBe(hl);
+    }
+  });
+
   it('refuses when even the markers and label cannot fit', () => {
     const p = encodePrompt(tok, templates.label, pair);
     const c = encodeCompletion(tok, templates.label, 'Exact');

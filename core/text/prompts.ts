@@ -386,9 +386,14 @@ export function fitToContext(promptIds: readonly number[], completionIds: readon
     }
     over--;
   }
+  const hl = tok.specialTokens.includes(HIGHLIGHT_TOKEN) ? tok.tokenId(HIGHLIGHT_TOKEN) : -1;
   const cut = (ids: readonly number[], parts: Array<{ start: number; len: number; keep: number }>) => {
     const drop = new Set<number>();
-    for (const p of parts) for (let i = p.start + p.keep; i < p.start + p.len; i++) drop.add(i);
+    for (const p of parts) {
+      for (let i = p.start + p.keep; i < p.start + p.len; i++) drop.add(i);
+      // a <hl> whose marked token was cut would mark nothing
+      if (p.keep > 0 && p.keep < p.len && ids[p.start + p.keep - 1] === hl) drop.add(p.start + p.keep - 1);
+    }
     return ids.filter((_, i) => !drop.has(i));
   };
   const out = {
@@ -407,8 +412,10 @@ function findSpan(ids: readonly number[], marker: string, tok: Tokenizer): { sta
   const specials = tok.specialTokens;
   const at = specials.includes(marker) ? ids.indexOf(tok.tokenId(marker)) : -1;
   if (at < 0) return { start: 0, len: 0 };
+  // <hl> marks belong to the text they mark (highlightSharedTerms), so they do not end a span.
+  const hl = specials.includes(HIGHLIGHT_TOKEN) ? tok.tokenId(HIGHLIGHT_TOKEN) : -1;
   let end = at + 1;
-  while (end < ids.length && !tok.isSpecial(ids[end])) end++;
+  while (end < ids.length && (!tok.isSpecial(ids[end]) || ids[end] === hl)) end++;
   return { start: at + 1, len: end - at - 1 };
 }
 
