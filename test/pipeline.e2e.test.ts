@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { main } from '../core/cli/main.ts';
-import type { CliIO } from '../core/cli/command.ts';
+import { bufferIO } from './helpers/io.ts';
 import { LREF5 } from '../core/data/labels.ts';
 import { PredictionRecord } from '../core/runs/schema.ts';
 import { readRun } from '../core/runs/store.ts';
@@ -20,11 +20,6 @@ import { loadRelevanceModel } from '../core/stages/relevance-model.ts';
 const root = mkdtempSync(join(tmpdir(), 'lref-pipeline-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function bufferIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), errRaw: () => {}, isTTY: false };
-}
 
 const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+dpo'];
 

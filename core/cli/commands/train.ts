@@ -21,6 +21,12 @@ import { Rng } from '../../util/rng.ts';
 
 /** The tokenizer learns from at most this many training pairs: enough for merges, bounded time. */
 const TOKENIZER_SAMPLE = 20_000;
+/**
+ * A run tokenizer needs its special tokens and 256 bytes before any merge; the smoke preset's
+ * vocabulary (64, for unit tests on raw ids) is too small for text, so text runs use at least this
+ * (the pipeline's smoke preset uses the same 384).
+ */
+const MIN_TEXT_VOCAB = 384;
 
 export const trainCommand: Command = {
   name: 'train',
@@ -75,7 +81,7 @@ export const trainCommand: Command = {
 
     const tokSample = new Rng(seed).shuffle(split.train).slice(0, TOKENIZER_SAMPLE);
     const preset = presets[presetName];
-    const tok = trainRunTokenizer(tokSample, [template], preset.model.vocabSize);
+    const tok = trainRunTokenizer(tokSample, [template], Math.max(preset.model.vocabSize, MIN_TEXT_VOCAB));
     const { model: modelConfig } = presetFor(presetName, tok.vocabSize);
     const trainConfig = TrainConfig.parse({ ...preset.train, steps, seed, warmup: Math.min(preset.train.warmup, Math.floor(steps / 10)) });
     const modelCfg = { ...modelConfig, seed };
