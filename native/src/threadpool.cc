@@ -8,7 +8,11 @@
 namespace lref {
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // The generation is read here, not when a thread first runs: a pool destroyed right after it
+  // was made (setThreads after the first kernel) bumps it before a slow-starting worker looks,
+  // and that worker would then wait for a job that never comes while the destructor joins it.
+  const uint64_t start = generation_.load();
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, start] { worker_loop(start); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -33,8 +37,7 @@ void ThreadPool::run_tasks() {
   }
 }
 
-void ThreadPool::worker_loop() {
-  uint64_t seen = generation_.load();
+void ThreadPool::worker_loop(uint64_t seen) {
   for (;;) {
     // Spin ~100 µs for the next job (kernels arrive back to back), then sleep.
     auto start = std::chrono::steady_clock::now();
@@ -45,7 +48,7 @@ void ThreadPool::worker_loop() {
           std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) {
         std::unique_lock<std::mutex> lock(mu_);
         sleepers_.fetch_add(1);
-        cv_.wait(lock, [&] { return generation_.load() != seen; });
+        cv_.wait(lock, [&] { return generation_.load() != seen || stop_.load(); });
         sleepers_.fetch_sub(1);
         break;
       }

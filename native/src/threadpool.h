@@ -20,7 +20,7 @@ class ThreadPool {
   void parallel_for(int n_tasks, const std::function<void(int)>& fn);
 
  private:
-  void worker_loop();
+  void worker_loop(uint64_t seen);
   void run_tasks();
   int n_threads_;
   std::vector<std::thread> workers_;
