@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, type ModelConfigInput } from './config.ts';
 import { bmm, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
-import { causalSoftmax, onNative, softmax } from './native-ops.ts';
+import { causalSoftmax, onNative, qkvProjection, softmax } from './native-ops.ts';
 import { attnContext, attnScores } from './native-attention.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
@@ -318,11 +318,12 @@ export class DecoderLM {
     layer: number,
   ): tf.Tensor2D {
     const { dModel: D, nHeads: H } = this.config;
-    const proj = (w: string) => tf.reshape(linear(h, this.w(`${p}attn.w${w}`), this.b(`${p}attn.b${w}`)), [B, T, D]) as tf.Tensor3D;
-    // Scale q (T·hd values) rather than the scores (T·T values).
-    const q = tf.mul(proj('q'), 1 / Math.sqrt(D / H)) as tf.Tensor3D;
-    let k = proj('k');
-    let v = proj('v');
+    // One kernel for the three projections; q is scaled (T·hd values) rather than the scores (T·T).
+    const w = (n: string) => this.w(`${p}attn.w${n}`);
+    const b = (n: string) => this.b(`${p}attn.b${n}`);
+    const [q, k0, v0] = qkvProjection(h, [w('q'), w('k'), w('v')], [b('q'), b('k'), b('v')], 1 / Math.sqrt(D / H), B);
+    let k = k0;
+    let v = v0;
     if (cache) {
       if (cache.keys[layer]) {
         k = tf.concat([cache.keys[layer] as tf.Tensor3D, k], 1);

@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { NATIVE_BACKEND, nativeBackendStatus } from './native-backend.ts';
 import { bmm, gelu, layerNorm, linear, matmul, matmulBT, tokenLogProbs } from './ops.ts';
 import { attnContext, attnScores } from './native-attention.ts';
-import { causalSoftmax, softmax } from './native-ops.ts';
+import { causalSoftmax, qkvProjection, softmax } from './native-ops.ts';
 import { aleaState, dropout } from './native-dropout.ts';
 import { DecoderLM, KVCache } from './gpt.ts';
 import { TrainConfig } from './config.ts';
@@ -105,6 +105,21 @@ describe.skipIf(!status.registered)('ops.ts native routes match the portable ops
 
   it('linear (fused matmul + bias) with all three gradients', async () => {
     await expectNativeMatchesCpu([[70, 33], [33, 130], [130]], (x, w, b) => linear(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D));
+  });
+
+  it('qkvProjection equals three scaled linear layers (values and all seven gradients)', async () => {
+    const shapes = [[6, 8], [8, 8], [8, 8], [8, 8], [8], [8], [8]];
+    const probe = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.concat([tf.mul(q, 1), tf.mul(k, 2), tf.mul(v, 3)], 2);
+    const want = await valueAndGrads('cpu', shapes, (x, wq, wk, wv, bq, bk, bv) => {
+      const lin = (w: tf.Tensor, b: tf.Tensor) => tf.reshape(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), [2, 3, 8]);
+      return probe(tf.mul(lin(wq, bq), 0.25), lin(wk, bk), lin(wv, bv));
+    });
+    const got = await valueAndGrads(NATIVE_BACKEND, shapes, (x, wq, wk, wv, bq, bk, bv) => {
+      const [q, k, v] = qkvProjection(x as tf.Tensor2D, [wq, wk, wv] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D],
+        [bq, bk, bv] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D], 0.25, 2);
+      return probe(q, k, v);
+    });
+    got.forEach((g, i) => expect(relErr(g, want[i]), `output ${i}`).toBeLessThan(1e-5));
   });
 
   it('gelu, layerNorm, tokenLogProbs (fused kernels)', async () => {

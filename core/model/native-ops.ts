@@ -21,6 +21,7 @@ const XENT = 'LrefSoftmaxXent';
 const XENT_GRAD = 'LrefSoftmaxXentGrad';
 const ADAMW = 'LrefAdamW';
 const LINEAR = 'LrefLinear';
+const QKV = 'LrefQKV';
 const SOFTMAX = 'LrefSoftmax';
 const SOFTMAX_GRAD = 'LrefSoftmaxGrad';
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -60,6 +61,20 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps =
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   if (onNative()) return tf.engine().runKernel(LINEAR, { x, w, b }) as tf.Tensor2D;
   return tf.add(tf.matMul(x, w), b);
+}
+
+/**
+ * The three attention projections as one kernel: q = (x·wq + bq)·scale, k = x·wk + bk,
+ * v = x·wv + bv, each [batch, N/batch, D] — in place of three linear kernels, three reshapes and
+ * a multiply (what decoding one token is mostly made of). 'lref-native' only.
+ */
+export function qkvProjection(
+  x: tf.Tensor2D, w: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], b: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D],
+  scale: number, batch: number,
+): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  if (!onNative()) throw new Error('qkvProjection: lref-native only');
+  const inputs = { x, wq: w[0], wk: w[1], wv: w[2], bq: b[0], bk: b[1], bv: b[2] };
+  return tf.engine().runKernel(QKV, inputs, { scale, batch }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
 }
 
 /**
@@ -198,6 +213,26 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       if (y.length > 0) addon.binary(BinaryOp.add, meta, y, f32(backend, b), y);
       return backend.makeTensorInfo([n, m], 'float32', y);
     },
+    [QKV]: ({ inputs, backend, attrs }) => {
+      const { x } = inputs;
+      const [n, k] = x.shape;
+      const batch = attrs?.batch as number;
+      const scale = attrs?.scale as number;
+      return (['q', 'k', 'v'] as const).map((name) => {
+        const w = inputs[`w${name}`];
+        const b = inputs[`b${name}`];
+        const m = w.shape[1];
+        tf.util.assert(w.shape[0] === k && b.shape[0] === m && n % batch === 0, () => `qkv: shapes ${x.shape} ${w.shape} ${b.shape}`);
+        const y = outputArray(backend, n * m);
+        addon.gemm(1, 1, 1, n, m, k, 0, 0, f32(backend, x), f32(backend, w), y);
+        if (y.length > 0) {
+          addon.binary(BinaryOp.add, Int32Array.of(2, n, m, m, 1, 0, 1), y, f32(backend, b), y);
+          // the same float32 multiply as tf.mul(q, scale)
+          if (name === 'q') addon.binary(BinaryOp.mul, Int32Array.of(1, n * m, 1, 0), y, Float32Array.of(scale), y);
+        }
+        return backend.makeTensorInfo([batch, n / batch, m], 'float32', y);
+      });
+    },
     [SOFTMAX]: ({ inputs, backend, attrs }) => {
       const [rows, cols] = rowsCols(inputs.x);
       const y = outputArray(backend, rows * cols);
@@ -269,6 +304,22 @@ export function registerFusedGradients(): void {
       const [x, w] = saved;
       const d = dy as tf.Tensor2D;
       return { x: () => tf.matMul(d, w, false, true), w: () => tf.matMul(x, d, true, false), b: () => tf.sum(d, 0) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: QKV,
+    inputsToSave: ['x', 'wq', 'wk', 'wv'],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, wq, wk, wv] = saved as tf.Tensor2D[];
+      const flat = (d: tf.Tensor) => tf.reshape(d, [x.shape[0], d.shape[2]!]) as tf.Tensor2D;
+      const [dq0, dk, dv] = (dys as tf.Tensor[]).map(flat);
+      const dq = tf.mul(dq0, attrs.scale as number) as tf.Tensor2D;
+      const dw = (d: tf.Tensor2D) => () => tf.matMul(x, d, true, false);
+      const db = (d: tf.Tensor2D) => () => tf.sum(d, 0);
+      return {
+        x: () => tf.addN([tf.matMul(dq, wq, false, true), tf.matMul(dk, wk, false, true), tf.matMul(dv, wv, false, true)]),
+        wq: dw(dq), wk: dw(dk), wv: dw(dv), bq: db(dq), bk: db(dk), bv: db(dv),
+      };
     },
   });
   tf.registerGradient({
