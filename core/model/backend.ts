@@ -47,11 +47,22 @@ async function load(name: string): Promise<boolean> {
   return tf.findBackendFactory(name) !== null && tf.findBackendFactory(name) !== undefined;
 }
 
+/**
+ * The cpu backend (and lref-native, built on it) prints "install our node backend" on its first
+ * tensor in Node. The ladder already chose the fastest backend it could load and every run names
+ * it, so the banner only clutters command output and notebook cells.
+ */
+function silenceNodeBanner(): void {
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if (backend && 'firstUse' in backend) backend.firstUse = false;
+}
+
 async function trySet(name: string): Promise<boolean> {
   if (!(await load(name))) return false;
   try {
     const ok = await tf.setBackend(name);
     if (ok && name === 'wasm') installWasmBatchMatMul();
+    if (ok) silenceNodeBanner();
     return ok;
   } catch {
     return false;
