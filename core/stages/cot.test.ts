@@ -9,12 +9,12 @@ import { DecoderLM } from '../model/gpt.ts';
 import { fromDataTeacher } from '../teachers/from-data.ts';
 import { RuleTeacher } from '../teachers/rules.ts';
 import type { RationaleRequest, Teacher } from '../teachers/teacher.ts';
-import { loadTemplate, renderCompletion } from '../text/prompts.ts';
+import { encodeCompletion, encodePrompt, HIGHLIGHT_TOKEN, loadTemplate, type PromptTemplate } from '../text/prompts.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import type { StageContext } from './context.ts';
 import { cloneModel, collectRationales, cotExamples, disposeCot, inferenceKind, parseCotConfig, runCot } from './cot.ts';
-import { textSpan } from './cot-data.ts';
+import { textSpan, type CotRationale } from './cot-data.ts';
 import { predictLabels, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 
 const data = generateDataset({ pairs: 200, seed: 4, noise: 0.1 });
@@ -88,9 +88,23 @@ describe('collectRationales', () => {
   });
 });
 
+/**
+ * The product-text length fitCot stops at when it has to cut the rationale: `floor` tokens of the
+ * uncut prompt's product span (<hl> marks count, they take context), or one more when the floor-th
+ * is a <hl> mark, because fitToContext drops a mark whose marked token was cut.
+ */
+function productLenAtFloor(template: PromptTemplate, pair: (typeof pairs)[number], r: CotRationale, floor: number): number {
+  const tok = ctx.tokenizer;
+  const prompt = encodePrompt(tok, template, pair, { scheme: LREF5, wrong_label: r.wrong });
+  const span = textSpan(prompt, '<product>', tok);
+  const f = Math.min(floor, span.len);
+  return prompt[span.start + f - 1] === tok.tokenId(HIGHLIGHT_TOKEN) ? f + 1 : f;
+}
+
 describe('cotExamples', () => {
   it('lays out <rationale> text<answer><L:gold><eos>; the answer is never cut, the rationale only to keep the product visible', async () => {
     const cutCounts: Record<string, number> = {};
+    let pastMark = 0; // cut examples whose 24th product token was a <hl> mark
     for (const kind of ['ee', 'ra', 'dr'] as const) {
       const rs = await collectRationales(ctx, pairs, kind, teacher, new Rng(2));
       const stats = { promptCut: 0, rationaleCut: 0 };
@@ -98,30 +112,43 @@ describe('cotExamples', () => {
       let cut = 0;
       ex.forEach((e, i) => {
         const text = ctx.tokenizer.decode(e.completion);
-        const whole = renderCompletion(templates[kind], pairs[i].label, rs[i].rationale);
+        // the uncut completion as the (lower-casing) run tokenizer gives it back
+        const whole = ctx.tokenizer.decode(encodeCompletion(ctx.tokenizer, templates[kind], pairs[i].label, rs[i].rationale));
         expect(text).toMatch(/^<rationale> [^<]+<answer><L:(Exact|Significant|Marginal|Trivial|Irrelevant)><eos>$/);
         expect(text.endsWith(`<answer><L:${pairs[i].label}><eos>`)).toBe(true);
         expect(e.prompt.length + e.completion.length).toBeLessThanOrEqual(128);
+        // every <hl> mark is followed by the text token it marks, even where product text was cut
+        const hl = ctx.tokenizer.tokenId(HIGHLIGHT_TOKEN);
+        expect(e.prompt.filter((id, j) => id === hl && (j + 1 === e.prompt.length || ctx.tokenizer.isSpecial(e.prompt[j + 1])))).toEqual([]);
         if (text !== whole) {
           cut++;
           expect(whole.startsWith(text.slice(0, text.indexOf('<answer>')))).toBe(true); // only the rationale's end went
-          expect(textSpan(e.prompt, '<product>', ctx.tokenizer).len).toBe(24); // …and only as far as the product needed
+          // …and only as far as the product needed
+          const productLen = productLenAtFloor(templates[kind], pairs[i], rs[i], 24);
+          expect(textSpan(e.prompt, '<product>', ctx.tokenizer).len).toBe(productLen);
+          if (productLen === 25) pastMark++;
         }
       });
       expect(stats.rationaleCut).toBe(cut);
       cutCounts[kind] = cut;
+      // The built-in templates mark shared terms with <hl> (in the query and the product, never in
+      // the rules); the run tokenizer lower-cases, so decoded text comes back lower-cased.
       const prompt0 = ctx.tokenizer.decode(ex[0].prompt);
-      if (kind === 'dr') expect(prompt0.startsWith(`<bos><wrong><L:${rs[0].wrong}><query> ${pairs[0].query}<product>`)).toBe(true);
+      const unmarked0 = prompt0.replaceAll(HIGHLIGHT_TOKEN, '');
+      expect(prompt0.length - unmarked0.length).toBeGreaterThan(0);
+      if (kind === 'dr') expect(unmarked0.startsWith(`<bos><wrong><L:${rs[0].wrong}><query> ${pairs[0].query.toLowerCase()}<product>`)).toBe(true);
       if (kind === 'ra') {
-        const rulesWhole = ex.filter((e) => ctx.tokenizer.decode(e.prompt).startsWith(`<bos><rules> ${templates.ra.defaults!.rules}<query>`)).length;
+        const rules = templates.ra.defaults!.rules.toLowerCase();
+        const rulesWhole = ex.filter((e) => ctx.tokenizer.decode(e.prompt).startsWith(`<bos><rules> ${rules}<query>`)).length;
         expect(rulesWhole).toBeGreaterThan(60);
         expect(ex.every((e) => ctx.tokenizer.decode(e.prompt).startsWith('<bos><rules>'))).toBe(true);
       }
     }
     // At vocab 512 and 128 tokens a few long rationales give way (RA also carries the rules text).
-    // (measured: ee 5, ra 23, dr 2; RA prompts gave up some rules text first, 115 of 200)
-    expect(cutCounts.ee + cutCounts.dr).toBeLessThanOrEqual(10);
-    expect(cutCounts.ra).toBeLessThanOrEqual(30);
+    // Measured: ee 9, ra 27, dr 2; RA prompts gave up some rules text first, 123 of 200. Before the
+    // <hl> marks lengthened the prompts it was ee 5, ra 23, dr 2 (115 of 200).
+    expect(cutCounts).toEqual({ ee: 9, ra: 27, dr: 2 });
+    expect(pastMark).toBeGreaterThan(0); // the one-more-token case above did occur
   });
 
   it('shortens the prompt before the rationale, and the rationale only as far as the product needs', async () => {
@@ -137,8 +164,9 @@ describe('cotExamples', () => {
       expect(tail(e.completion)).toBe(tail(full[i].completion)); // <answer><L:gold><eos> always whole
       if (e.completion.length < full[i].completion.length) {
         shorter++;
-        // cut no further than needed: exactly 12 product tokens remain (one more rationale token would not fit)
-        expect(textSpan(e.prompt, '<product>', ctx.tokenizer).len).toBe(12);
+        // cut no further than needed: exactly 12 product tokens remain (one more rationale token would
+        // not fit), or 13 when the 12th is a <hl> mark that would have nothing to mark
+        expect(textSpan(e.prompt, '<product>', ctx.tokenizer).len).toBe(productLenAtFloor(templates.ee, pairs[i], rs[i], 12));
       } else expect(e.completion).toEqual(full[i].completion);
     });
     expect(stats.promptCut).toBe(30);
