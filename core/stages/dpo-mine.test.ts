@@ -4,7 +4,7 @@ import { initBackend } from '../model/backend.ts';
 import { TrainConfig } from '../model/config.ts';
 import { DecoderLM } from '../model/gpt.ts';
 import { trainLM } from '../train/loop.ts';
-import { encodeCompletion, encodePrompt, fitToContext, parseAnswer } from '../text/prompts.ts';
+import { encodeCompletion, encodePrompt, fitToContext, HIGHLIGHT_TOKEN, parseAnswer } from '../text/prompts.ts';
 import { labelToken } from '../text/tokenizer.ts';
 import { UserError } from '../util/errors.ts';
 import { craftedLabelModel, dpoFixture } from './dpo-fixture.ts';
@@ -128,8 +128,18 @@ describe('minePreferences on a crafted label model', () => {
     expect(lines).toHaveLength(3);
     lines.forEach((rec, i) => {
       expect(Object.keys(rec)).toEqual(['prompt', 'chosen', 'rejected']);
+      // The exact prompt the policy was mined on, <hl> marks included (toTrlPreference): at this
+      // vocabulary even the query's first piece occurs in the product, so it is marked.
       expect(rec.prompt).toBe(fx.tok.decode(prefs[i].prompt));
-      expect(rec.prompt.startsWith('<bos><query> ')).toBe(true);
+      expect(rec.prompt.startsWith('<bos><query><hl> ')).toBe(true);
+      // Less the marks, it is the label template's text (lower-cased by the run tokenizer), the
+      // query shortened from its end to fit the smoke context.
+      const unmarked = rec.prompt.replaceAll(HIGHLIGHT_TOKEN, '');
+      const query = fx.pairs.find((p) => p.pair_id === prefs[i].pair_id)!.query;
+      const shownQuery = unmarked.slice('<bos><query>'.length, unmarked.indexOf('<product>'));
+      expect(shownQuery.length).toBeGreaterThan(1);
+      expect(` ${query.toLowerCase()}`.startsWith(shownQuery)).toBe(true);
+      expect(unmarked.endsWith('<product><answer>')).toBe(true);
       expect(rec.chosen).toBe(`<L:${prefs[i].gold}>`);
       expect(rec.rejected).toBe('<L:Significant>');
     });
@@ -142,19 +152,25 @@ describe('minePreferences on a CoT model (beam search)', () => {
     const fx = dpoFixture(40, 9, 'ee');
     // 48 positions (not the smoke preset's 32) so the prompt leaves room for a rationale.
     const C = 48;
+    // 13 new tokens hold "<rationale> other brand<answer><L:x><eos>" (13 tokens at this vocabulary).
+    const maxNewTokens = 13;
     // SFT a tiny CoT model on a prior: 4 of 5 answers Significant ("fits"), 1 of 5 Marginal ("other brand").
+    // Its prompts are fitted as minePreferences fits them (room for maxNewTokens), so the model is
+    // asked on exactly the prompts it learnt: with the <hl> marks the highlighted query alone
+    // overflows the context, and a prompt cut elsewhere than in training drew bare <eos> beams.
     const answers = fx.pairs.map((_, i) => (i % 5 === 4 ? { label: 'Marginal', why: 'other brand' } : { label: 'Significant', why: 'fits' }));
+    const room = new Array<number>(maxNewTokens).fill(fx.tok.eosId);
     const examples = fx.pairs.map((p, i) => {
-      const f = fitToContext(encodePrompt(fx.tok, fx.template, p), encodeCompletion(fx.tok, fx.template, answers[i].label, answers[i].why), C, fx.tok);
-      return { prompt: f.promptIds, completion: f.completionIds };
+      const completion = encodeCompletion(fx.tok, fx.template, answers[i].label, answers[i].why);
+      expect(completion.length).toBeLessThanOrEqual(maxNewTokens);
+      return { prompt: fitToContext(encodePrompt(fx.tok, fx.template, p), room, C, fx.tok).promptIds, completion };
     });
     const model = new DecoderLM({ ...fx.ctx.modelConfig, contextLength: C, seed: 3 });
     trainLM(model, examples, TrainConfig.parse({ steps: 80, batchSize: 8, warmup: 5, lr: 1e-2, weightDecay: 0, seed: 2 })).optimizer.dispose();
     const rm = { model, tokenizer: fx.tok, scheme: LREF5, template: fx.template };
     const gold = fx.pairs.map((p, i) => ({ ...p, label: i % 2 === 0 ? 'Marginal' : 'Significant', rationales: { ee: 'gold reason' } }));
 
-    // 12 new tokens hold "<rationale> other brand<answer><L:x><eos>" and leave the prompt as long as in training.
-    const prefs = minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens: 12 });
+    const prefs = minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens });
     expect(prefs.length).toBeGreaterThanOrEqual(15); // the Marginal-gold half, answered Significant
     const eos = fx.tok.eosId;
     for (const p of prefs) {

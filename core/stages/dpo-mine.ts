@@ -212,6 +212,13 @@ export interface TrlPreference {
   rejected: string;
 }
 
+/**
+ * Decoded from the mined ids, so `prompt` is exactly what the policy saw: with a highlighting
+ * template it carries the <hl> marks before shared terms (which renderPrompt leaves out), and with
+ * a lower-casing run tokenizer its text is lower-cased. Kept on purpose: DPO should train on the
+ * prompts the answers were mined on. A trainer with another tokenizer must add "<hl>" (like
+ * "<query>") as a special token, or strip the marks and accept prompts the policy never saw.
+ */
 export function toTrlPreference(p: PreferencePair, tok: Tokenizer): TrlPreference {
   return { prompt: tok.decode(p.prompt), chosen: tok.decode(p.chosen), rejected: tok.decode(p.rejected) };
 }
