@@ -18,7 +18,9 @@ function pad(cells: string[], widths: number[]): string {
 
 export function formatReport(r: BenchReport): string[] {
   const lines: string[] = [];
-  lines.push(`machine: ${r.machine.cpu}, ${r.machine.logicalCpus} logical CPUs`);
+  const load = r.machine.loadAverage;
+  const loadNote = load ? `, load average ${load.start.toFixed(2)} → ${load.end.toFixed(2)} (1 min; other jobs lower every figure)` : '';
+  lines.push(`machine: ${r.machine.cpu}, ${r.machine.logicalCpus} logical CPUs${loadNote}`);
   lines.push(r.native.registered
     ? `native backend: lref-native (${r.native.isa}, ${r.native.threads} threads)`
     : `native backend: unavailable — ${r.native.reason}`);

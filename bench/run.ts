@@ -2,7 +2,7 @@
  * `lref bench` end to end: for each preset and backend, the model figures; the native kernel
  * figures and peak; the PyTorch reference of the same model; all in one versioned report.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { initBackend } from '../core/model/backend.ts';
@@ -25,7 +25,8 @@ export type BenchOptions = z.infer<typeof BenchOptions>;
 
 export interface BenchReport {
   version: 1;
-  machine: { cpu: string; logicalCpus: number };
+  /** loadAverage: 1-minute load average when the run started and ended (other jobs skew every figure). */
+  machine: { cpu: string; logicalCpus: number; loadAverage?: { start: number; end: number } };
   native: { registered: boolean; isa?: string; threads?: number; reason?: string };
   peak: { nativeGflops1Thread?: number; nativeGflops?: number; torchGflops?: number; numpyGflops?: number };
   kernels: KernelFigure[];
@@ -54,7 +55,7 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
   const native = st.registered ? { registered: true, isa: st.isa, threads: st.threads } : { registered: false, reason: st.reason };
   const report: BenchReport = {
     version: 1,
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', logicalCpus: cpus().length },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', logicalCpus: cpus().length, loadAverage: { start: loadavg()[0], end: 0 } },
     native,
     peak: {},
     kernels: [],
@@ -113,5 +114,6 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       log(`PyTorch reference unavailable: ${t.reason}`);
     }
   }
+  report.machine.loadAverage!.end = loadavg()[0];
   return report;
 }

@@ -3,6 +3,7 @@
  *   npx tsx bench/train-speed.ts [backend] [steps]      e.g. npx tsx bench/train-speed.ts wasm 5
  * Prints the backend actually running, per-step time and tokens/s (first step excluded: warm-up).
  */
+import { loadavg } from 'node:os';
 import { initBackend } from '../core/model/backend.ts';
 import { DecoderLM } from '../core/model/gpt.ts';
 import { tiny } from '../core/model/presets.ts';
@@ -35,6 +36,6 @@ for (let s = 0; s <= steps; s++) {
 const median = times.slice().sort((a, b) => a - b)[Math.floor(times.length / 2)];
 const best = Math.min(...times);
 const tps = (ms: number) => (batch.tokens / (ms / 1000)).toFixed(0);
-console.log(`RESULT backend=${backend} median ${median.toFixed(0)} ms/step (${tps(median)} tokens/s), best ${best.toFixed(0)} ms (${tps(best)} tokens/s)`);
+console.log(`RESULT backend=${backend} median ${median.toFixed(0)} ms/step (${tps(median)} tokens/s), best ${best.toFixed(0)} ms (${tps(best)} tokens/s), load average ${loadavg()[0].toFixed(2)}`);
 model.dispose();
 opt.dispose();
