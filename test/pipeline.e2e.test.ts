@@ -40,7 +40,8 @@ describe('lref pipeline (smoke, fewer steps)', () => {
       config,
       JSON.stringify({
         preset: 'smoke',
-        train: { steps: 40 },
+        // sft_random/sft_selected continue from sft_all (checked below), so that path runs too.
+        train: { steps: 40, subsetBase: 'sft_all', subsetSteps: 12 },
         selection: { auxSteps: 20 },
         cot: { steps: 20 },
         dpo: { minePairs: 32 },
@@ -98,7 +99,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     // selection.jsonl covers the train split; sft_selected trained on exactly the kept pairs.
     expect(run.selection).toHaveLength(run.run.data.split.train);
     expect(run.selection.every((r) => LREF5.labels.includes(r.im!))).toBe(true);
-    expect(run.run.notes.some((l) => l.startsWith(`sft_selected: 40 steps on ${run.selection.filter((r) => r.kept).length} pairs`))).toBe(true);
+    expect(run.run.notes.some((l) => l.startsWith(`sft_selected: 12 steps on ${run.selection.filter((r) => r.kept).length} pairs`))).toBe(true);
 
     // Checkpoints: one folder per variant; a decoder variant loads back.
     expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual([...VARIANTS].sort());
@@ -112,6 +113,11 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     GOLDEN_SFT_ALL.forEach((x, i) => expect(t.sft_all.losses[i]).toBeCloseTo(x, 4));
     GOLDEN_CROSS_ENCODER.forEach((x, i) => expect(t.cross_encoder.losses[i]).toBeCloseTo(x, 4));
     expect(t.sft_all.losses).toHaveLength(40);
+    // Continued from sft_all: the subset fine-tunes start near where sft_all ended, not at a fresh init's loss.
+    for (const v of ['sft_random', 'sft_selected']) {
+      expect(t[v].losses).toHaveLength(12);
+      expect(t[v].losses[0]).toBeLessThan(t.sft_all.losses[0] - 1);
+    }
     expect(t['+ee'].losses).toHaveLength(20);
     expect(t['+dpo'].steps).toBe(t['+dpo'].losses.length);
   });

@@ -94,6 +94,16 @@ export const PipelineConfig = z
         lr: z.number().positive(),
         batchSize: z.number().int().min(1),
         warmup: z.number().int().min(0),
+        /**
+         * What sft_random and sft_selected fine-tune. LREF fine-tunes its *base* model on the selected
+         * tenth; here the base is a random init ('scratch', the paper's recipe taken literally). A model
+         * trained from scratch on a few hundred pairs has not seen the easy cases the selection drops,
+         * so 'sft_all' continues from the sft_all model instead (it plays the pretrained base's role)
+         * for `subsetSteps` steps.
+         */
+        subsetBase: z.enum(['scratch', 'sft_all']).default('scratch'),
+        /** steps of the subset fine-tune when subsetBase is 'sft_all' (default: a quarter of `steps`) */
+        subsetSteps: z.number().int().min(1).optional(),
       })
       .strict(),
     selection: SelectionConfig,

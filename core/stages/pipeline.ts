@@ -24,7 +24,7 @@ import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './base
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotVariant } from './cot.ts';
-import { minePreferences, runDpo } from './dpo.ts';
+import { copyModel, minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
@@ -156,11 +156,11 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   }
 
   // 4. Stage 1: SFT on all data, selection, SFT on a random subset of the same size, SFT on the selection.
-  const sft = (variant: string, pairs: readonly PairRecord[], salt: number): RelevanceModel => {
-    const steps = cfg.train.steps;
-    const tc = trainConfigFor(ctx, {}, salt);
-    // Our own fresh model and optimizer, so an interrupt thrown from onStep can still free them.
-    const init = new DecoderLM(modelConfig);
+  const sft = (variant: string, pairs: readonly PairRecord[], salt: number, base?: DecoderLM): RelevanceModel => {
+    const steps = base ? (cfg.train.subsetSteps ?? Math.max(1, Math.round(cfg.train.steps / 4))) : cfg.train.steps;
+    const tc = trainConfigFor(ctx, base ? { steps, warmup: Math.min(cfg.train.warmup, Math.floor(steps / 10)) } : {}, salt);
+    // Our own fresh model (or copy of the base) and optimizer, so an interrupt thrown from onStep can still free them.
+    const init = base ? copyModel(base) : new DecoderLM(modelConfig);
     const optimizer = makeOptimizer(init, tc);
     let trained: ReturnType<typeof trainLabelModel>;
     try {
@@ -189,16 +189,29 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     saveRelevanceModel(checkpoint(variant), rm, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;
   };
-  await timed('sft_all', () => sft('sft_all', split.train, 10).model.dispose());
-  const selection = await timed('selection', () =>
-    runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
-  );
-  const budget = selection.selected.length;
-  if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
-  const randomRecords = randomSelection(selection.records, budget, cfg.seed);
-  const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
-  await timed('sft_random', () => sft('sft_random', randomPairs, 11).model.dispose());
-  const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12));
+  const sftAll = await timed('sft_all', () => sft('sft_all', split.train, 10));
+  // Kept only while the subset fine-tunes continue from it (train.subsetBase 'sft_all').
+  const subsetBase = cfg.train.subsetBase === 'sft_all' ? sftAll.model : undefined;
+  if (!subsetBase) sftAll.model.dispose();
+  const stage1 = async () => {
+    const selection = await timed('selection', () =>
+      runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
+    );
+    const budget = selection.selected.length;
+    if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
+    const randomRecords = randomSelection(selection.records, budget, cfg.seed);
+    const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
+    await timed('sft_random', () => sft('sft_random', randomPairs, 11, subsetBase).model.dispose());
+    const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
+    return { selection, selected };
+  };
+  let stage1Result: Awaited<ReturnType<typeof stage1>>;
+  try {
+    stage1Result = await stage1();
+  } finally {
+    subsetBase?.dispose();
+  }
+  const { selection, selected } = stage1Result;
 
   // 5. Stage 2: Multi-CoT from sft_selected.
   const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
