@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseJsonText } from '../util/json.ts';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { inputError } from '../util/errors.ts';
@@ -70,15 +71,7 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 
 /** Parses and validates notebook JSON text. `file` names the source in errors. */
 export function parseNotebook(text: string, file: string): Notebook {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    const pos = msg.match(/position (\d+)/);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw inputError(file, line, `not valid JSON: ${msg}`);
-  }
+  const raw = parseJsonText(text, file, 'not valid JSON');
   const parsed = Notebook.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

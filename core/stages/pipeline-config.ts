@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parseJsonText } from '../util/json.ts';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FORMATS } from '../data/load.ts';
@@ -167,15 +168,7 @@ export function mergeConfig(base: Json, over: Json): Json {
 
 function readJson(file: string): JsonObject {
   if (!existsSync(file)) throw inputError(file, undefined, 'no such config file');
-  const text = readFileSync(file, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    throw inputError(file, pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined, `invalid JSON: ${msg}`);
-  }
+  const json = parseJsonText(readFileSync(file, 'utf8'), file);
   if (!isObject(json)) throw inputError(file, undefined, 'a pipeline config is a JSON object');
   return json;
 }

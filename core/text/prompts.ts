@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parseJsonText } from '../util/json.ts';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UserError, inputError } from '../util/errors.ts';
@@ -82,17 +83,7 @@ export function loadTemplate(pathOrId: string): PromptTemplate {
   if (!existsSync(file)) {
     throw new UserError(`prompt template ${file} not found (built-in templates: ${BUILTIN_TEMPLATES.join(', ')})`);
   }
-  const text = readFileSync(file, 'utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw inputError(file, line, `invalid JSON: ${msg}`);
-  }
-  return parseTemplate(json, file);
+  return parseTemplate(parseJsonText(readFileSync(file, 'utf8'), file), file);
 }
 
 /** Validates a template object (from a file, the UI's editor, or code); errors name `source`. */
