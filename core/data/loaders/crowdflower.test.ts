@@ -1,20 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { drain, fixtureDir } from '../../../test/helpers/fixtures.ts';
 import { readCrowdFlower } from './crowdflower.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'lref-cf-'));
-function file(name: string, content: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+const { file } = fixtureDir('cf');
 
 const HEADER = '"id","query","product_title","product_description","median_relevance","relevance_variance"\n';
 

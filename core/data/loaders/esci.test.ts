@@ -1,20 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { drain, fixtureDir } from '../../../test/helpers/fixtures.ts';
 import { readEsci } from './esci.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'lref-esci-'));
-function file(name: string, content: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+const { file } = fixtureDir('esci');
 
 const EXAMPLES =
   'example_id,query,query_id,product_id,product_locale,esci_label,small_version,large_version,split\n' +

@@ -1,22 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { drain, fixtureDir } from '../../../test/helpers/fixtures.ts';
 import { readHomeDepot } from './homedepot.ts';
 import { queryIdFor } from './ids.ts';
 import { decodeHtmlEntities } from './html.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'lref-hd-'));
-function file(name: string, content: string | Uint8Array): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
+const { file } = fixtureDir('hd');
 /** Home Depot's file is windows-1252: encode the fixture the same way (é is 0xE9, ™ is 0x99). */
 function cp1252(text: string): Uint8Array {
   return Uint8Array.from([...text].map((ch) => (ch === '™' ? 0x99 : ch.charCodeAt(0))));
