@@ -35,8 +35,28 @@ export interface BenchReport {
     flops: { trainPerToken: number; scorePerPair: number; genPerToken: number };
     backends: Record<string, ModelFigures | { error: string }>;
     torch?: ModelFigures;
+    /** ours / PyTorch per backend and figure (> 1: we are faster); absent without the reference */
+    ratios?: Record<string, { train: number; score: number; gen: number }>;
   }>;
   torch: { available: true; version: string; threads: number } | { available: false; reason: string };
+}
+
+/** ours / PyTorch for each backend that ran, per figure: the number the issue's target is stated in. */
+export function ratiosToTorch(
+  backends: Record<string, ModelFigures | { error: string }>,
+  torch: ModelFigures | undefined,
+): Record<string, { train: number; score: number; gen: number }> | undefined {
+  if (!torch) return undefined;
+  const out: Record<string, { train: number; score: number; gen: number }> = {};
+  for (const [name, f] of Object.entries(backends)) {
+    if ('error' in f) continue;
+    out[name] = {
+      train: f.trainTokensPerSec / torch.trainTokensPerSec,
+      score: f.scorePairsPerSec / torch.scorePairsPerSec,
+      gen: f.genTokensPerSec / torch.genTokensPerSec,
+    };
+  }
+  return out;
 }
 
 /** Matmul FLOPs of the model's work units (the softmax/LN/elementwise work is not counted). */
@@ -108,7 +128,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       report.torch = { available: true, version: r.torch, threads: r.threads };
       report.peak.torchGflops = r.peak.torchGflops;
       report.peak.numpyGflops = r.peak.numpyGflops;
-      for (const name of workloads.keys()) report.presets[name].torch = r.presets[name];
+      for (const name of workloads.keys()) {
+        const preset = report.presets[name];
+        preset.torch = r.presets[name];
+        preset.ratios = ratiosToTorch(preset.backends, preset.torch);
+      }
     } else {
       report.torch = { available: false, reason: t.reason };
       log(`PyTorch reference unavailable: ${t.reason}`);
