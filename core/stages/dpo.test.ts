@@ -11,6 +11,7 @@ import {
   copyModel,
   DpoConfig,
   dpoStep,
+  chosenTokenCounts,
   minePreferences,
   preferenceBatch,
   runDpo,
@@ -98,6 +99,28 @@ describe('DPO training (smoke preset, 50 generated pairs)', () => {
     expect(Number.isFinite(r.loss) && r.gradNorm > 0).toBe(true);
     optimizer.dispose();
     policy.dispose();
+  });
+
+  it('rpoAlpha adds α · the mean per-token NLL of the chosen completions to the DPO loss (RPO)', () => {
+    const batch = prefs.slice(0, 4);
+    const ref = sequenceLogpsOf(stage2.model, batch, fx.tok.padId, 4);
+    const opts = { beta: 0.1, lr: 1e-3, clipNorm: 1, padId: fx.tok.padId };
+    const step = (rpoAlpha: number) => {
+      const policy = copyModel(stage2.model);
+      const optimizer = makeOptimizer(policy, TrainConfig.parse({ weightDecay: 0 }));
+      const r = dpoStep(policy, optimizer, batch, ref, { ...opts, rpoAlpha });
+      optimizer.dispose();
+      policy.dispose();
+      return r.loss;
+    };
+    // The policy starts as the reference, so the DPO part is exactly ln 2 and the rest is the NLL term.
+    const pb = preferenceBatch(batch, stage2.model.config.contextLength, fx.tok.padId);
+    const counts = chosenTokenCounts(pb, batch.length);
+    const nll = ref.chosen.reduce((acc, lp, i) => acc - lp / counts[i], 0) / batch.length;
+    expect(nll).toBeGreaterThan(0);
+    expect(step(0)).toBeCloseTo(Math.LN2, 5);
+    expect(step(0.5)).toBeCloseTo(Math.LN2 + 0.5 * nll, 4);
+    expect(DpoConfig.parse({}).rpoAlpha).toBe(0);
   });
 
   it('runDpo leaves nothing behind but the returned model', () => {

@@ -66,6 +66,13 @@ export const DpoConfig = z
     weightDecay: z.number().min(0).default(0),
     /** Pairs per forward pass when precomputing reference log-probs (no gradients: can be large). */
     referenceBatchSize: z.number().int().min(1).default(32),
+    /**
+     * Weight of an NLL term on the chosen completion, per token (RPO, Pang et al. 2024, eq. 3;
+     * TRL's `rpo_alpha`). Plain DPO only widens the chosen−rejected margin and may lower both; on
+     * our tiny models with mostly teacher-written chosen completions that broke the answer format
+     * (half the +dpo outputs unparseable on one seed). 0 = plain DPO (TRL's default).
+     */
+    rpoAlpha: z.number().min(0).default(0),
   })
   .strict();
 export type DpoConfig = z.infer<typeof DpoConfig>;
@@ -142,11 +149,12 @@ export function dpoStep(
   optimizer: AdamW,
   prefs: readonly PreferencePair[],
   ref: ReferenceLogps,
-  opts: { beta: number; lr: number; clipNorm: number; padId: number },
+  opts: { beta: number; lr: number; clipNorm: number; padId: number; rpoAlpha?: number },
 ): DpoStepResult {
   const n = prefs.length;
   if (ref.chosen.length !== n || ref.rejected.length !== n) throw new Error('dpoStep: reference log-probs do not match the batch');
   const batch = preferenceBatch(prefs, policy.config.contextLength, opts.padId);
+  const alpha = opts.rpoAlpha ?? 0;
   let metrics: tf.Tensor1D | undefined;
   const { loss, gradNorm } = optimizeStep(
     policy,
@@ -156,13 +164,23 @@ export function dpoStep(
       const [policyChosen, policyRejected] = tf.split(logps, 2) as [tf.Tensor1D, tf.Tensor1D];
       const out = dpoLoss(policyChosen, policyRejected, tf.tensor1d(ref.chosen), tf.tensor1d(ref.rejected), opts.beta);
       metrics = tf.keep(out.metrics); // survives the gradient tidy; freed below
-      return out.loss;
+      if (alpha === 0) return out.loss;
+      // RPO: + α · mean over pairs of the chosen completion's per-token NLL.
+      const nll = tf.mean(tf.div(tf.neg(policyChosen), tf.tensor1d(chosenTokenCounts(batch, n))));
+      return tf.add(out.loss, tf.mul(alpha, nll)) as tf.Scalar;
     },
     { lr: opts.lr, clipNorm: opts.clipNorm },
   );
   const values = metrics!.dataSync();
   metrics!.dispose();
   return { loss, gradNorm, metrics: namedMetrics(values) };
+}
+
+/** Completion tokens of each chosen row (the first n rows of a preference batch). */
+export function chosenTokenCounts(batch: TokenBatch, n: number): number[] {
+  const counts = new Array<number>(n).fill(0);
+  for (let r = 0; r < n; r++) for (let j = 0; j < batch.seqLen; j++) counts[r] += batch.lossMask[r * batch.seqLen + j];
+  return counts.map((c) => Math.max(c, 1));
 }
 
 /**
@@ -200,7 +218,7 @@ export function runDpo(
       const idx = batchIndices(prefs.length, cfg.batchSize, base.seed, step);
       const batchRef: ReferenceLogps = { chosen: Float32Array.from(idx, (i) => ref.chosen[i]), rejected: Float32Array.from(idx, (i) => ref.rejected[i]) };
       const learningRate = lrAt(step, schedule);
-      const r = dpoStep(model, optimizer, idx.map((i) => prefs[i]), batchRef, { beta: cfg.beta, lr: learningRate, clipNorm: base.clipNorm, padId });
+      const r = dpoStep(model, optimizer, idx.map((i) => prefs[i]), batchRef, { beta: cfg.beta, lr: learningRate, clipNorm: base.clipNorm, padId, rpoAlpha: cfg.rpoAlpha });
       log.push({ step, epoch: (step + 1) / perEpoch, learning_rate: learningRate, loss: r.loss, grad_norm: r.gradNorm, ...r.metrics });
       ctx.progress?.('dpo', step + 1, steps, { loss: r.loss.toFixed(4), margin: r.metrics['rewards/margins'].toFixed(3) });
     }
