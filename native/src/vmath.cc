@@ -53,7 +53,13 @@ void gelu_grad(const float* x, const float* dy, float* dx, int64_t n) {
   });
 }
 
-static inline void softmax_row(const float* x, float* y, int64_t cols) {
+// The row's max and sum of exp(x - max): softmax_xent needs them for its log-sum-exp loss.
+struct RowStats {
+  float max;
+  float sum;
+};
+
+static inline RowStats softmax_row(const float* x, float* y, int64_t cols) {
   float m = x[0];
   for (int64_t j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
   float s = 0.f;
@@ -66,6 +72,7 @@ static inline void softmax_row(const float* x, float* y, int64_t cols) {
   const float inv = 1.f / s;
 #pragma omp simd
   for (int64_t j = 0; j < cols; ++j) y[j] *= inv;
+  return {m, s};
 }
 
 void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols) {
@@ -106,21 +113,10 @@ double softmax_xent(const float* logits, const int32_t* labels, float* probs, fl
     for (int64_t r = r0; r < r1; ++r) {
       const float* x = logits + r * cols;
       float* p = probs + r * cols;
-      float m = x[0];
-      for (int64_t j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
-      float s = 0.f;
-#pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < cols; ++j) {
-        const float e = expf(x[j] - m);
-        p[j] = e;
-        s += e;
-      }
-      const float inv = 1.f / s;
-#pragma omp simd
-      for (int64_t j = 0; j < cols; ++j) p[j] *= inv;
+      const RowStats st = softmax_row(x, p, cols);
       const int32_t l = labels[r];
       // log-sum-exp form: exact even where the label's probability underflows
-      loss[r] = (l < 0 || l >= cols) ? 0.f : logf(s) + m - x[l];
+      loss[r] = (l < 0 || l >= cols) ? 0.f : logf(st.sum) + st.max - x[l];
     }
   });
   double total = 0;
