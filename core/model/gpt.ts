@@ -54,6 +54,20 @@ export class KVCache {
     return this.keys.length ? this.keys[0].shape[0] : 0;
   }
 
+  /**
+   * Prepends layer `layer`'s cached keys/values to this step's (along the layouts' token axes) and
+   * records the result for the pending swap; returns what attention should read.
+   */
+  extend<K extends tf.Tensor, V extends tf.Tensor>(layer: number, k: K, v: V, keyAxis: number, valueAxis: number): [K, V] {
+    if (this.keys[layer]) {
+      k = tf.concat([this.keys[layer] as K, k], keyAxis) as K;
+      v = tf.concat([this.values[layer] as V, v], valueAxis) as V;
+    }
+    this.pendingKeys!.push(k);
+    this.pendingValues!.push(v);
+    return [k, v];
+  }
+
   /** Keeps batch rows `rows` (beam search picks parents, possibly repeated); disposes the old tensors. */
   reorder(rows: number[]): void {
     const idx = tf.tensor1d(rows, 'int32');
@@ -284,14 +298,7 @@ export class DecoderLM {
     // Keys go straight to the transposed layout the score matmul wants: one transpose, no flag.
     let kT = tf.transpose(tf.reshape(proj('k'), [B, T, H, hd]), [0, 2, 3, 1]) as tf.Tensor4D;
     let v = tf.transpose(tf.reshape(proj('v'), [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-    if (cache) {
-      if (cache.keys[layer]) {
-        kT = tf.concat([cache.keys[layer] as tf.Tensor4D, kT], 3);
-        v = tf.concat([cache.values[layer] as tf.Tensor4D, v], 2);
-      }
-      cache.pendingKeys!.push(kT);
-      cache.pendingValues!.push(v);
-    }
+    if (cache) [kT, v] = cache.extend(layer, kT, v, 3, 2);
     const Tk = kT.shape[3];
     let s = tf.reshape(bmm(q, tf.reshape(kT, [B * H, hd, Tk]) as tf.Tensor3D), [B, H, T, Tk]) as tf.Tensor;
     if (bias) s = tf.add(s, bias);
@@ -324,14 +331,7 @@ export class DecoderLM {
     const [q, k0, v0] = qkvProjection(h, [w('q'), w('k'), w('v')], [b('q'), b('k'), b('v')], 1 / Math.sqrt(D / H), B);
     let k = k0;
     let v = v0;
-    if (cache) {
-      if (cache.keys[layer]) {
-        k = tf.concat([cache.keys[layer] as tf.Tensor3D, k], 1);
-        v = tf.concat([cache.values[layer] as tf.Tensor3D, v], 1);
-      }
-      cache.pendingKeys!.push(k);
-      cache.pendingValues!.push(v);
-    }
+    if (cache) [k, v] = cache.extend(layer, k, v, 1, 1);
     let s: tf.Tensor4D = attnScores(q, k, H);
     if (mask.bias) s = tf.add(s, mask.bias);
     const att = drop(mask.causalOffset !== undefined ? causalSoftmax(s, mask.causalOffset) : softmax(s));
