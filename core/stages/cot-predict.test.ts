@@ -60,6 +60,15 @@ describe('readCotOutput', () => {
     expect(empty).toMatchObject({ label: null, rationale: 'x', unparseable: true });
     expect(unparseableSummary([ok, word, cutOff, otherScheme, empty])).toEqual({ n: 5, unparseable: 3, share: 0.6 });
   });
+
+  it('reads the answer-first layout: the first grade is the answer, a label inside the explanation is not', () => {
+    const first = readCotOutput(ids('<answer>', '<L:Marginal>', '<rationale>', ' brand missed.', '<eos>'), tok, LREF5);
+    expect(first).toEqual({ label: 'Marginal', rationale: 'brand missed.', raw: '<answer><L:Marginal><rationale> brand missed.<eos>', unparseable: false });
+    const echo = readCotOutput(ids('<answer>', '<L:Trivial>', '<rationale>', ' not exact', '<answer>', '<L:Exact>', '<eos>'), tok, LREF5);
+    expect(echo).toMatchObject({ label: 'Trivial', rationale: 'not exact' });
+    const noGrade = readCotOutput(ids('<answer>', '<rationale>', ' same type', '<eos>'), tok, LREF5);
+    expect(noGrade).toMatchObject({ label: null, rationale: 'same type', unparseable: true });
+  });
 });
 
 describe('predictWithRationale', () => {
@@ -85,6 +94,26 @@ describe('predictWithRationale', () => {
     const short = predictWithRationale(rm, four, { template: ee, maxNewTokens: 5 });
     expect(unparseableSummary(short)).toEqual({ n: 4, unparseable: 4, share: 1 });
     expect(short.every((p) => p.label === null && p.rationale.length > 0)).toBe(true);
+  });
+
+  it('answer-first: trains on <answer><L:x><rationale>… and generates the grade, then the rationale', () => {
+    const first = { ...ee, answerFirst: true };
+    const modelConfig = ModelConfig.parse({ ...rm.model.config, seed: 6 });
+    const ctx: StageContext = { tokenizer: tok, scheme: LREF5, modelConfig, trainConfig: TrainConfig.parse({}), seed: 1, backend: 'wasm' };
+    const examples = cotExamples(ctx, 'ee', four, four.map((p, i) => ({ pair_id: p.pair_id, kind: 'ee', rationale: rationales[i] })), first);
+    expect(examples[0].completion.slice(0, 2)).toEqual([tok.tokenId('<answer>'), tok.tokenId(`<L:${four[0].label}>`)]);
+    expect(examples[0].completion.at(-1)).toBe(tok.eosId);
+    const model = new DecoderLM(modelConfig);
+    try {
+      const r = trainLM(model, examples, TrainConfig.parse({ steps: 80, batchSize: 4, lr: 1e-2, warmup: 5, seed: 2 }), { batch: { padTo: 'longest' } });
+      r.optimizer.dispose();
+      const preds = predictWithRationale({ ...rm, model }, four, { template: first });
+      expect(preds.map((p) => p.label)).toEqual(four.map((p) => p.label));
+      expect(preds.map((p) => p.rationale)).toEqual(rationales.map((x) => x.toLowerCase()));
+      expect(preds.every((p) => p.raw.startsWith('<answer><L:'))).toBe(true);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('refuses a label-only template (that is predictLabels’ job)', () => {

@@ -66,7 +66,8 @@ export function predictWithRationale(rm: RelevanceModel, pairs: readonly PairRec
   const maxNew = opts.maxNewTokens ?? DEFAULT_COT_MAX_NEW_TOKENS;
   const beam = opts.beam ?? 1;
   if (!(Number.isInteger(beam) && beam >= 1)) throw new UserError(`beam must be a whole number ≥ 1, got ${beam}`);
-  const start = tok.tokenId('<rationale>');
+  // What the model writes first: <rationale>, or <answer> when the template puts the grade first.
+  const start = tok.tokenId(template.answerFirst ? '<answer>' : '<rationale>');
   const stop = [tok.eosId];
   const out: CotPrediction[] = [];
   pairs.forEach((pair, i) => {
@@ -109,13 +110,20 @@ function readBeam(b: Beam, start: number, tok: Tokenizer, scheme: LabelScheme): 
   return { ...readCotOutput([start, ...b.tokens], tok, scheme), logProb: b.logProb };
 }
 
-/** Reads generated ids (starting with <rationale>) into rationale + grade; never guesses a grade. */
+/**
+ * Reads generated ids into rationale + grade; never guesses a grade. Either layout: `<rationale> text
+ * <answer><L:x>` or, answer first, `<answer><L:x><rationale> text`. The rationale is the text after
+ * <rationale> up to the next <answer>/<eos>; the grade is the first label after the *first* <answer>
+ * when the output starts with it (a later "<answer>" inside the explanation does not override it).
+ */
 export function readCotOutput(ids: readonly number[], tok: Tokenizer, scheme: LabelScheme): Omit<CotPrediction, 'beams' | 'logProb'> {
   const raw = tok.decode(ids);
-  const body = raw.startsWith('<rationale>') ? raw.slice('<rationale>'.length) : raw;
+  const at = raw.indexOf('<rationale>');
+  const body = at >= 0 ? raw.slice(at + '<rationale>'.length) : raw;
   const end = [body.indexOf('<answer>'), body.indexOf('<eos>')].filter((x) => x >= 0);
   const rationale = (end.length > 0 ? body.slice(0, Math.min(...end)) : body).trim();
-  const parsed = parseAnswer(raw, scheme);
+  const answerFirst = raw.startsWith('<answer>');
+  const parsed = parseAnswer(answerFirst ? (at >= 0 ? raw.slice(0, at) : raw) : raw, scheme);
   return 'label' in parsed ? { label: parsed.label, rationale, raw, unparseable: false } : { label: null, rationale, raw, unparseable: true };
 }
 

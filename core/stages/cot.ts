@@ -16,7 +16,8 @@ export { predictWithRationale, readCotOutput, unparseableSummary, type CotPredic
 
 /**
  * LREF stage 2, Multi-CoT tuning: a teacher writes EE / RA / DR rationales for the training pairs,
- * and the stage-1 model is fine-tuned further to write `<rationale> … <answer><L:gold><eos>`.
+ * and the stage-1 model is fine-tuned further to write `<rationale> … <answer><L:gold><eos>` (or, with
+ * answerFirst, `<answer><L:gold><rationale> …<eos>`).
  */
 export const CotConfig = z
   .object({
@@ -44,6 +45,13 @@ export const CotConfig = z
      * rationales. Our choice; the paper does not discuss it.
      */
     keepLabelOnly: z.number().min(0).max(0.9).default(0.25),
+    /**
+     * Where the grade goes in the CoT completion (PromptTemplate.answerFirst). Unset: as the templates
+     * say (the built-in ones: after the rationale, as LREF). true: grade first, rationale after it as
+     * the explanation (TaoSR1's label-first "post-CoT"); false: after the rationale, whatever the
+     * templates say.
+     */
+    answerFirst: z.boolean().optional(),
     /** product tokens a CoT prompt keeps before the rationale is shortened to fit (see cotExamples) */
     minProductTokens: z.number().int().min(0).default(MIN_PRODUCT_TOKENS),
     /** teacher requests in flight at once */
@@ -136,7 +144,7 @@ export async function runCot(
   for (const kind of COT_KINDS) {
     const t = loadTemplate(cfg.templates[kind] ?? kind);
     if (t.kind !== kind) throw new UserError(`cot: templates.${kind}: template "${t.id}" is kind ${t.kind}`);
-    templates.set(kind, t);
+    templates.set(kind, cfg.answerFirst === undefined ? t : { ...t, answerFirst: cfg.answerFirst });
   }
   const labelTemplate = base.template.kind === 'label' ? base.template : loadTemplate('label');
   const rules = cfg.rules;

@@ -3,12 +3,13 @@ import type { PairRecord } from '../data/schema.ts';
 import { isOptimistic, type LabelScheme } from '../data/labels.ts';
 import { beamSearch } from '../train/generate.ts';
 import { scoreLabels } from '../train/score.ts';
-import { encodeCompletion, encodePrompt, fitToContext, parseAnswer, type PromptExtras } from '../text/prompts.ts';
+import { encodeCompletion, encodePrompt, fitToContext, type PromptExtras } from '../text/prompts.ts';
 import { labelToken, type Tokenizer } from '../text/tokenizer.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import type { StageContext } from './context.ts';
 import { encodePrompts, type RelevanceModel } from './relevance-model.ts';
+import { readCotOutput } from './cot-predict.ts';
 
 /**
  * LREF stage 3, part 1: mining preference pairs from the stage-2 model's own mistakes.
@@ -116,14 +117,11 @@ export function rankLabelsByScore(policy: RelevanceModel, prompts: number[][], w
   );
 }
 
-/** Any model: beam search, each beam's label read back with parseAnswer. */
+/** Any model: beam search, each beam's label read back as predictions are (readCotOutput: either answer layout). */
 export function rankByBeamSearch(policy: RelevanceModel, prompt: number[], width: number, maxNewTokens: number): Candidate[] {
   const { tokenizer: tok, scheme } = policy;
   const beams = beamSearch(policy.model, prompt, { beamWidth: width, maxNewTokens, stopTokens: [tok.eosId] });
-  return beams.map((b) => {
-    const parsed = parseAnswer(b.tokens, scheme, tok);
-    return { tokens: b.tokens, label: 'label' in parsed ? parsed.label : null };
-  });
+  return beams.map((b) => ({ tokens: b.tokens, label: readCotOutput(b.tokens, tok, scheme).label }));
 }
 
 /** The completion that is right by construction: the gold label (with the teacher's rationale for CoT). */

@@ -136,6 +136,12 @@ describe('renderCompletion', () => {
       '<rationale> an insole, not a shoe<answer><L:Trivial><eos>',
     );
     expect(() => renderCompletion(templates.ra, 'Exact')).toThrow(/needs a rationale/);
+    // answerFirst: the grade first, the rationale after it as the explanation (post-CoT)
+    expect(renderCompletion({ ...templates.ee, answerFirst: true }, 'Trivial', 'an insole, not a shoe')).toBe(
+      '<answer><L:Trivial><rationale> an insole, not a shoe<eos>',
+    );
+    const { source: _source, ...labelJson } = templates.label;
+    expect(() => parseTemplate({ ...labelJson, answerFirst: true }, 'mine.json')).toThrow(/mine\.json: answerFirst: a label template/);
     const ids = encodeCompletion(tok, templates.label, 'Exact');
     expect(ids).toEqual([tok.tokenId('<L:Exact>'), tok.eosId]);
   });

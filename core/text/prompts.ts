@@ -13,6 +13,7 @@ import { labelToken, type Tokenizer } from './tokenizer.ts';
  * parsing all depend on it:
  *   label          <L:x><eos>                              (the grade is scored at the prompt's last token)
  *   ee | ra | dr   <rationale> text<answer><L:x><eos>     (the grade is scored at <answer>)
+ *   … answerFirst  <answer><L:x><rationale> text<eos>     (grade first, rationale as explanation)
  *
  * Template syntax in `prompt`:
  *   {name}     a placeholder (PLACEHOLDERS); a missing value renders as ""
@@ -49,6 +50,15 @@ export const PromptTemplate = z
      * and learns the grading rules. Default false; the built-in templates turn it on.
      */
     highlight: z.boolean().optional(),
+    /**
+     * CoT kinds only. false (default, LREF): the completion is `<rationale> text <answer><L:x><eos>`,
+     * the grade read after the rationale. true: `<answer><L:x><rationale> text <eos>`, the grade first
+     * and the rationale after it, as an explanation ("post-CoT", TaoSR1 2025; the multi-task
+     * rationale training of Hsieh et al. 2023, "Distilling step-by-step"). The rationale then shapes
+     * the model in training but the grade does not wait on a generated rationale, which a small
+     * model writes badly. Set per run by the pipeline's cot.answerFirst.
+     */
+    answerFirst: z.boolean().optional(),
   })
   .strict();
 /** `source` is where it was loaded from, for error messages; not part of the file. */
@@ -94,6 +104,7 @@ export function parseTemplate(json: unknown, source = '(template)'): PromptTempl
     throw inputError(source, undefined, `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const template: PromptTemplate = { ...parsed.data, source };
+  if (template.answerFirst && template.kind === 'label') throw inputError(source, undefined, 'answerFirst: a label template has no rationale to put the answer before');
   parseNodes(template); // throws on unknown placeholders and bad syntax
   for (const key of Object.keys(template.defaults ?? {})) {
     if (!isPlaceholder(key)) throw unknownPlaceholder(template, key, 'defaults');
@@ -238,9 +249,10 @@ export function completionSegments(template: PromptTemplate, label: string, rati
   if (rationale === undefined) {
     throw new UserError(`template ${template.id} (kind ${template.kind}) needs a rationale to build a training completion`);
   }
-  const out: PromptSegment[] = [{ kind: 'special', token: '<rationale>' }];
-  pushText(out, ' ' + normalise(rationale));
-  return [...out, { kind: 'special', token: '<answer>' }, ...answer];
+  const text: PromptSegment[] = [{ kind: 'special', token: '<rationale>' }];
+  pushText(text, ' ' + normalise(rationale));
+  if (template.answerFirst) return [{ kind: 'special', token: '<answer>' }, answer[0], ...text, answer[1]];
+  return [...text, { kind: 'special', token: '<answer>' }, ...answer];
 }
 
 export function renderCompletion(template: PromptTemplate, label: string, rationale?: string): string {
