@@ -53,6 +53,26 @@ describe.skipIf(!status.registered)('lref-native kernels match the cpu backend',
     await tf.setBackend(NATIVE_BACKEND);
   });
 
+  it('unary kernels keep IEEE semantics at extreme inputs (σ(−100) is 0, 1/0 is Inf; not NaN)', async () => {
+    // vmath.cc is built with -ffast-math, which assumes no infinities: σ(−100) came out NaN and
+    // with it the DPO loss's softplus gradient, once a margin passed ~88 nats.
+    const xs: Spec = { shape: [10], values: [-200, -100, -88, -20, 0, 1e-30, 20, 88, 100, 200] };
+    const fns: Array<[string, (x: tf.Tensor) => tf.Tensor]> = [
+      ['sigmoid', tf.sigmoid], ['exp', tf.exp], ['tanh', tf.tanh], ['softplus', tf.softplus], ['reciprocal', tf.reciprocal],
+      ['rsqrt', (x) => tf.rsqrt(tf.abs(x))], ['log', (x) => tf.log(tf.abs(x))], ['sqrt', (x) => tf.sqrt(tf.abs(x))],
+      ['softplus grad', (x) => tf.grad((t: tf.Tensor) => tf.sum(tf.softplus(t)))(x)],
+    ];
+    for (const [name, f] of fns) {
+      const [want] = await runOn('cpu', [xs], f);
+      const [got] = await runOn(NATIVE_BACKEND, [xs], f);
+      got.values.forEach((v, j) => {
+        const w = want.values[j];
+        const same = Number.isFinite(w) ? Math.abs(v - w) <= 1e-4 * Math.max(1, Math.abs(w)) : Object.is(v, w);
+        expect(same, `${name}(${xs.values![j]}): native ${v}, cpu ${w}`).toBe(true);
+      });
+    }
+  });
+
   it('reports an ISA and threads', () => {
     if (!status.registered) return;
     expect(['avx512', 'avx2', 'generic']).toContain(status.isa);

@@ -15,6 +15,8 @@ enum ReduceOp { kSum = 0, kMean, kMaxR, kMinR };
 void binary(int op, int ndim, const int64_t* shape, const float* a, const int64_t* sa,
             const float* b, const int64_t* sb, float* out);
 void unary(int op, const float* x, float* out, int64_t n);
+// The unary ops without transcendental functions, with IEEE Inf/NaN (ops.cc, no fast-math).
+void unary_ieee(int op, const float* x, float* out, int64_t n);
 // x viewed as [outer, r, inner]; out is [outer, inner].
 void reduce(int op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner);
 // out = x transposed by perm (ndim <= 8).

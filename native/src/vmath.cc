@@ -23,17 +23,21 @@ void unary(int op, const float* x, float* out, int64_t n) {
     case kExp: return map(x, out, n, [](float v) { return expf(v); });
     case kLog: return map(x, out, n, [](float v) { return logf(v); });
     case kTanh: return map(x, out, n, [](float v) { return tanhf(v); });
-    case kSqrt: return map(x, out, n, [](float v) { return sqrtf(v); });
-    case kRsqrt: return map(x, out, n, [](float v) { return 1.f / sqrtf(v); });
-    case kNeg: return map(x, out, n, [](float v) { return -v; });
-    case kSquare: return map(x, out, n, [](float v) { return v * v; });
-    case kRelu: return map(x, out, n, [](float v) { return v > 0.f ? v : 0.f; });
-    case kSigmoid: return map(x, out, n, [](float v) { return 1.f / (1.f + expf(-v)); });
-    case kAbs: return map(x, out, n, [](float v) { return fabsf(v); });
-    case kReciprocal: return map(x, out, n, [](float v) { return 1.f / v; });
+    // No transcendental call to vectorise, and 1/0 must be Inf (fast-math made it NaN): ops.cc.
+    case kSqrt:
+    case kRsqrt:
+    case kNeg:
+    case kSquare:
+    case kRelu:
+    case kAbs:
+    case kReciprocal:
+    case kStep:
+      return unary_ieee(op, x, out, n);
+    // Clamped: -ffast-math assumes no infinities, and expf(-v) overflowing for v < -88 gave NaN
+    // (1/(1+inf) is only 0 under IEEE rules); σ(±88) is already 0/1 to float precision.
+    case kSigmoid: return map(x, out, n, [](float v) { return 1.f / (1.f + expf(-fminf(fmaxf(v, -88.f), 88.f))); });
     case kErf: return map(x, out, n, [](float v) { return erff(v); });
     case kLog1p: return map(x, out, n, [](float v) { return log1pf(v); });
-    case kStep: return map(x, out, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
     case kGeluTanh:
       return map(x, out, n, [](float v) {
         return 0.5f * v * (1.f + tanhf(kGeluC * (v + 0.044715f * v * v * v)));
