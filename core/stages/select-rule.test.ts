@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  labelQuotas,
   SelectionRecord,
   countSelection,
   decideSelection,
@@ -49,7 +50,7 @@ describe('selectionRule: all 8 combinations × both MS directions', () => {
 
 describe('SelectionConfig', () => {
   it('has the documented defaults', () => {
-    expect(parseSelectionConfig({})).toEqual({ version: 1, selector: 'lref', minKept: 0.05, fallback: 'top-up', auxSampleFraction: 0.5, msDirection: 'ne' });
+    expect(parseSelectionConfig({})).toEqual({ version: 1, selector: 'lref', minKept: 0.05, fallback: 'top-up', auxSampleFraction: 0.5, msDirection: 'ne', balance: 'none' });
   });
 
   it('names the field at fault', () => {
@@ -130,6 +131,29 @@ describe('decideSelection', () => {
     expect(recs.filter((r) => r.reason === 'top-up: the rule kept too few').map((r) => r.pair_id)).toEqual(['p4', 'p5', 'p6']);
     // fallback "keep": as few as the rule kept
     expect(decideSelection(pairs, aux, { ...base, minKept: 7, fallback: 'keep' }, 1).filter((r) => r.kept)).toHaveLength(4);
+  });
+
+  it('balance "label" reshapes the kept set, same size, to the grade mix: hardest kept per grade, then top-up order', () => {
+    // The crafted 10 (all Marginal; the rule keeps p0–p3) plus 10 Exact pairs the rule drops:
+    // q0–q4 easy (IM right) with p(gold) 0.9 … 0.5, q5–q9 not learnable. Train mix 50/50.
+    const { pairs, aux } = crafted();
+    const exact = Array.from({ length: 10 }, (_, i) => ({ pair_id: `q${i}`, label: 'Exact' }));
+    const exactAux: AuxVerdict[] = exact.map((_, i) => (i < 5 ? { im: 'Exact', ci: 'Exact', ms: 'Trivial', imPGold: 0.9 - 0.1 * i } : { im: G, ci: G, ms: G, imPGold: 0.05 }));
+    const all = [...pairs, ...exact];
+    const allAux = [...aux, ...exactAux];
+    const plain = decideSelection(all, allAux, parseSelectionConfig({ minKept: 1 / 20 }), 1);
+    expect(plain.filter((r) => r.kept).map((r) => r.pair_id)).toEqual(['p0', 'p1', 'p2', 'p3']);
+    const recs = decideSelection(all, allAux, parseSelectionConfig({ minKept: 1 / 20, balance: 'label' }), 1);
+    // 4 kept → 2 Marginal (the hardest: p1 0.10, p2 0.20) + 2 Exact (the hardest easy ones: q4 0.5, q3 0.6)
+    expect(recs.filter((r) => r.kept).map((r) => r.pair_id)).toEqual(['p1', 'p2', 'q3', 'q4']);
+    expect(recs.find((r) => r.pair_id === 'p0')!.reason).toBe("balance: over its grade's share");
+    expect(recs.find((r) => r.pair_id === 'q4')!.reason).toBe('balance: topped up its grade');
+    for (const r of recs) expect(SelectionRecord.parse(r)).toEqual(r);
+    // quotas sum to the total and follow the mix (largest remainder)
+    expect(Object.fromEntries(labelQuotas(['a', 'a', 'a', 'b', 'b', 'c'], 5))).toEqual({ a: 2, b: 2, c: 1 });
+    expect([...labelQuotas(['a', 'b', 'c'], 7).values()].reduce((x, y) => x + y, 0)).toBe(7);
+    // random at the same budget is unaffected by the balance of lref's set in size
+    expect(decideSelection(all, allAux, parseSelectionConfig({ selector: 'random', minKept: 1 / 20, balance: 'label' }), 1).filter((r) => r.kept)).toHaveLength(4);
   });
 
   it('with msDirection eq the MS check flips: only the pair MS agrees on passes', () => {

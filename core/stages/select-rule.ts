@@ -52,6 +52,17 @@ export const SelectionConfig = z
      * eq: keep x when MS(x) = L(x), as one paper note writes it; kept as a switch to test it.
      */
     msDirection: z.enum(['ne', 'eq']).default('ne'),
+    /**
+     * none: hand SFT what the rule (budget, minimum) kept. label: then reshape that set, same size,
+     * to the train split's grade mix — per grade the hardest kept pairs up to its share, topped up
+     * in `topUpOrder` from that grade's dropped pairs. Why: weak aux models err in a few systematic
+     * ways (our tiny IM calls most Significant pairs Exact and most Marginal ones Trivial), so "IM
+     * wrong" keeps mostly two grades and almost no Irrelevant, Trivial or Exact pair; a model
+     * fine-tuned on that never predicts the missing grades. LREF's selected tenth of 5M pairs
+     * covers every grade; the paper does not say whether by design. Our choice; default none
+     * (the rule as written).
+     */
+    balance: z.enum(['none', 'label']).default('none'),
   })
   .strict()
   .refine((c) => c.selector !== 'all' || c.budget === undefined, {
@@ -78,6 +89,8 @@ export const SelectionReason = z.enum([
   'MS disagrees (msDirection eq)',
   'over budget: less hard than those kept',
   'top-up: the rule kept too few',
+  'balance: over its grade\'s share',
+  'balance: topped up its grade',
   'random: drawn',
   'random: not drawn',
   'all: no selection',
@@ -191,10 +204,54 @@ export function decideSelection(
       records[i].reason = 'top-up: the rule kept too few';
     }
   }
+  if (cfg.balance === 'label') balanceByLabel(pairs, aux, records, cfg.msDirection);
   if (cfg.selector === 'lref') return records;
   // random: the same number lref ends with (or the budget, when one is given)
   const count = cfg.budget === undefined ? records.filter((r) => r.kept).length : budget;
   return randomSelection(records, count, seed);
+}
+
+/**
+ * Per-grade quotas for `total` pairs in the proportions of `labels` (largest remainder, ties by
+ * first appearance), so they sum to `total` exactly.
+ */
+export function labelQuotas(labels: readonly string[], total: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  const exact = [...counts].map(([l, c]) => ({ l, q: (total * c) / labels.length }));
+  const quotas = new Map(exact.map(({ l, q }) => [l, Math.floor(q)]));
+  let left = total - [...quotas.values()].reduce((a, b) => a + b, 0);
+  for (const { l } of exact.slice().sort((a, b) => b.q - Math.floor(b.q) - (a.q - Math.floor(a.q)))) {
+    if (left-- <= 0) break;
+    quotas.set(l, quotas.get(l)! + 1);
+  }
+  return quotas;
+}
+
+/**
+ * selection.balance "label": the kept set, same size, reshaped to the grade mix of all `pairs`. A
+ * grade over its share keeps its hardest pairs; one under it takes its dropped pairs in top-up
+ * order: first the pairs the rule kept but the budget dropped (they pass every check: cost 0),
+ * then the closest to passing, hardest first.
+ */
+function balanceByLabel(pairs: readonly Pick<PairRecord, 'label'>[], aux: readonly AuxVerdict[], records: SelectionRecord[], msDirection: 'ne' | 'eq'): void {
+  const kept = records.flatMap((r, i) => (r.kept ? [i] : []));
+  const quotas = labelQuotas(pairs.map((p) => p.label), kept.length);
+  for (const [label, quota] of quotas) {
+    const mine = kept.filter((i) => pairs[i].label === label);
+    if (mine.length > quota) {
+      for (const i of hardestFirst(mine, aux).slice(quota)) {
+        records[i].kept = false;
+        records[i].reason = "balance: over its grade's share";
+      }
+    } else if (mine.length < quota) {
+      const dropped = records.flatMap((r, i) => (!r.kept && pairs[i].label === label ? [i] : []));
+      for (const i of topUpOrder(pairs, aux, dropped, msDirection).slice(0, quota - mine.length)) {
+        records[i].kept = true;
+        records[i].reason = 'balance: topped up its grade';
+      }
+    }
+  }
 }
 
 /** A seeded random `count` of the records kept, the rest dropped; aux predictions stay for comparison. */
