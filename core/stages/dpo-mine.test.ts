@@ -187,6 +187,40 @@ describe('minePreferences on a CoT model (beam search)', () => {
     model.dispose();
   });
 
+  it('answer-first: ranks the grades at the answer position; chosen = the gold grade + the policy’s own rationale for it', async () => {
+    await initBackend('wasm');
+    const fx = dpoFixture(40, 9, 'ee');
+    const template = { ...fx.template, answerFirst: true };
+    const C = 48;
+    const maxNewTokens = 13;
+    // The same 4:1 prior as above, answer first: "<answer><L:x><rationale> why<eos>".
+    const answers = fx.pairs.map((_, i) => (i % 5 === 4 ? { label: 'Marginal', why: 'other brand' } : { label: 'Significant', why: 'fits' }));
+    const room = new Array<number>(maxNewTokens).fill(fx.tok.eosId);
+    const examples = fx.pairs.map((p, i) => ({
+      prompt: fitToContext(encodePrompt(fx.tok, template, p), room, C, fx.tok).promptIds,
+      completion: encodeCompletion(fx.tok, template, answers[i].label, answers[i].why),
+    }));
+    const model = new DecoderLM({ ...fx.ctx.modelConfig, contextLength: C, seed: 3 });
+    trainLM(model, examples, TrainConfig.parse({ steps: 80, batchSize: 8, warmup: 5, lr: 1e-2, weightDecay: 0, seed: 2 })).optimizer.dispose();
+    const rm = { model, tokenizer: fx.tok, scheme: LREF5, template };
+    const gold = fx.pairs.map((p, i) => ({ ...p, label: i % 2 === 0 ? 'Marginal' : 'Significant', rationales: { ee: 'gold reason' } }));
+
+    const prefs = minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens });
+    expect(prefs.length).toBeGreaterThanOrEqual(15);
+    const answer = fx.tok.tokenId('<answer>');
+    for (const p of prefs) {
+      // both sides start <answer><L:x> and are read as predictions are
+      expect(p.rejected.slice(0, 2)).toEqual([answer, fx.tok.tokenId(labelToken(p.rejected_label!))]);
+      expect(p.chosen.slice(0, 2)).toEqual([answer, fx.tok.tokenId(labelToken(p.gold))]);
+      expect(p.chosen_rank).toBe(2); // Marginal is the model's second grade everywhere (the 1-in-5 prior)
+      // the policy's own rationale after the gold grade, not the teacher's "gold reason"
+      expect(fx.tok.decode(p.chosen)).not.toMatch(/gold/);
+      expect(p.chosen.at(-1)).toBe(fx.tok.eosId);
+      expect(p.prompt.length + Math.max(p.chosen.length, p.rejected.length)).toBeLessThanOrEqual(C);
+    }
+    model.dispose();
+  });
+
   it('refuses a DR template (its prompt carries a wrong decision)', async () => {
     const fx = dpoFixture(5, 1, 'dr');
     const rm = { model: new DecoderLM(fx.ctx.modelConfig), tokenizer: fx.tok, scheme: LREF5, template: fx.template };

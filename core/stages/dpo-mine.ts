@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PairRecord } from '../data/schema.ts';
 import { isOptimistic, type LabelScheme } from '../data/labels.ts';
-import { beamSearch } from '../train/generate.ts';
+import { beamSearch, greedy } from '../train/generate.ts';
 import { scoreLabels } from '../train/score.ts';
 import { encodeCompletion, encodePrompt, fitToContext, type PromptExtras } from '../text/prompts.ts';
 import { labelToken, type Tokenizer } from '../text/tokenizer.ts';
@@ -124,6 +124,38 @@ export function rankByBeamSearch(policy: RelevanceModel, prompt: number[], width
   return beams.map((b) => ({ tokens: b.tokens, label: readCotOutput(b.tokens, tok, scheme).label }));
 }
 
+/** Answer-first CoT models: the probabilities of the label tokens right after `<answer>`, per prompt. */
+function scoreAtAnswer(policy: RelevanceModel, prompts: readonly number[][], batchSize: number): number[][] {
+  const { tokenizer: tok, scheme } = policy;
+  const answer = tok.tokenId('<answer>');
+  return scoreLabels(policy.model, prompts.map((p) => [...p, answer]), tok.labelTokenIds(scheme), batchSize, { padId: tok.padId });
+}
+
+/**
+ * Answer-first CoT models (`<answer><L:x><rationale> …`): the grades ranked by the policy's
+ * probability at the answer position — a beam over the one token where the decision is made,
+ * which a sequence beam loses (its 4 beams soon all continue the top grade's rationale). Each
+ * candidate is `<answer><L:x>` plus the policy's own greedy rationale for that grade; only the
+ * top-1 and the gold grade's candidate are generated (the only ones pickPreference reads), so the
+ * chosen completion is on-policy whenever the gold grade ranks within `width`.
+ */
+export function rankAtAnswer(policy: RelevanceModel, prompt: readonly number[], probs: readonly number[], width: number, maxNewTokens: number, gold: string): Candidate[] {
+  const { tokenizer: tok, scheme } = policy;
+  const answer = tok.tokenId('<answer>');
+  const order = probs
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => b.p - a.p || a.i - b.i)
+    .slice(0, width);
+  return order.map(({ i }, rank) => {
+    const label = scheme.labels[i];
+    const head = [answer, tok.tokenId(labelToken(label))];
+    if (rank > 0 && label !== gold) return { tokens: head, label };
+    const room = Math.max(0, maxNewTokens - head.length);
+    const rest = room > 0 ? greedy(policy.model, [...prompt, ...head], { maxNewTokens: room, stopTokens: [tok.eosId] }).tokens : [];
+    return { tokens: [...head, ...rest], label };
+  });
+}
+
 /** The completion that is right by construction: the gold label (with the teacher's rationale for CoT). */
 function teacherCompletion(policy: RelevanceModel, pair: PairRecord, room: number): number[] | undefined {
   const { tokenizer: tok, template } = policy;
@@ -166,12 +198,21 @@ export function minePreferences(
   const prompts = minePrompts(policy, pairs, cfg, extras);
   const labelOnly = policy.template.kind === 'label';
   const ranked = labelOnly ? rankLabelsByScore(policy, prompts, cfg.beamWidth, cfg.scoreBatchSize) : undefined;
+  // Answer-first CoT: the grade is the second token, so the beam that matters is over that one
+  // position; see rankAtAnswer.
+  const answerFirst = !labelOnly && policy.template.answerFirst === true;
+  const atAnswer = answerFirst ? scoreAtAnswer(policy, prompts, cfg.scoreBatchSize) : undefined;
 
   const out: PreferencePair[] = [];
   const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
   pairs.forEach((pair, i) => {
     const room = C - prompts[i].length;
-    const candidates = ranked ? ranked[i] : rankByBeamSearch(policy, prompts[i], cfg.beamWidth, Math.min(cfg.maxNewTokens, room));
+    const maxNew = Math.min(cfg.maxNewTokens, room);
+    const candidates = ranked
+      ? ranked[i]
+      : atAnswer
+        ? rankAtAnswer(policy, prompts[i], atAnswer[i], cfg.beamWidth, maxNew, pair.label)
+        : rankByBeamSearch(policy, prompts[i], cfg.beamWidth, maxNew);
     const pick = pickPreference(policy.scheme, pair.label, candidates, teacherCompletion(policy, pair, room), cfg);
     if (pick.kind === 'pair') out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...pick.value });
     else skipped[pick.reason]++;
