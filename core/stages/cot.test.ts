@@ -253,6 +253,21 @@ describe('runCot (smoke preset sizes, plumbing only)', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
+  it('control: "+label" trains the same pairs for one kind’s steps, label-only; answerFirst reaches the templates', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const res = await runCot(ctx, base, pairs.slice(0, 20), { order: ['ee'], steps: 3, control: true, answerFirst: true }, teacher);
+    expect(res.control!.losses).toHaveLength(3);
+    expect(res.control!.model.template.kind).toBe('label');
+    expect(res.variants[0].cotTemplate.answerFirst).toBe(true);
+    // a model of its own: not the base's weights object, nor the +ee variant's
+    expect(res.control!.model.model).not.toBe(base.model);
+    expect(res.control!.model.model).not.toBe(res.variants[0].model.model);
+    expect(res.control!.losses.every(Number.isFinite)).toBe(true);
+    disposeCot(res);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(parseCotConfig({}).control).toBe(false);
+  });
+
   it('an interrupt during training frees what was made and says where it stopped', async () => {
     const tensorsBefore = tf.memory().numTensors;
     const ac = new AbortController();

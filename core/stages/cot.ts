@@ -52,6 +52,13 @@ export const CotConfig = z
      * templates say.
      */
     answerFirst: z.boolean().optional(),
+    /**
+     * Also train "+label": the stage-1 model fine-tuned on the same pairs for the same steps as the
+     * first CoT kind, with label-only completions. The control that tells what the rationales add
+     * from what more steps on these pairs' labels add (each CoT example carries the gold label too).
+     * Not in the paper; off by default.
+     */
+    control: z.boolean().default(false),
     /** product tokens a CoT prompt keeps before the rationale is shortened to fit (see cotExamples) */
     minProductTokens: z.number().int().min(0).default(MIN_PRODUCT_TOKENS),
     /** teacher requests in flight at once */
@@ -92,6 +99,8 @@ export interface CotVariant {
 
 export interface CotResult {
   variants: CotVariant[];
+  /** cfg.control: "+label", label-only SFT on the same pairs for one kind's steps (scored, no rationale) */
+  control?: { model: RelevanceModel; losses: number[] };
   /** every rationale the teacher wrote, by kind (for pairs.jsonl / inspection) */
   rationales: Partial<Record<CotKind, CotRationale[]>>;
   teacher: string;
@@ -201,7 +210,23 @@ export async function runCot(
     for (const v of variants) v.model.model.dispose();
     throw err;
   }
-  return { variants, rationales, teacher: teacher.id };
+  let control: CotResult['control'];
+  if (cfg.control) {
+    // Same pairs, same number of examples per step and steps as the first kind's run, no rationale.
+    const model = cloneModel(base.model);
+    try {
+      const examples = labelExamples(ctx.tokenizer, labelTemplate, train, train.map((p) => p.label), ctx.modelConfig.contextLength);
+      const steps = cfg.steps ?? ctx.trainConfig.steps;
+      const losses = trainOne(ctx, model, examples, steps, cfg.lr, 9, 'cot/label');
+      ctx.log?.(`cot/label (control): ${steps} steps on ${examples.length} label-only examples, loss ${losses[0]?.toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+      control = { model: { model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate }, losses };
+    } catch (err) {
+      model.dispose();
+      for (const v of variants) v.model.model.dispose();
+      throw err;
+    }
+  }
+  return { variants, rationales, teacher: teacher.id, ...(control ? { control } : {}) };
 }
 
 /** Label-only examples making up `share` of the run's data (drawn without replacement, cycling if needed). */
@@ -242,5 +267,6 @@ function mean(xs: readonly number[]): number {
 /** Frees every variant's weights (the base model is the caller's). */
 export function disposeCot(result: CotResult): void {
   for (const v of result.variants) v.model.model.dispose();
+  result.control?.model.model.dispose();
 }
 

@@ -234,6 +234,13 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         provenance: { ...provenance(v.name), cot_pairs: cotPairs.length, teacher: cot.teacher },
       });
     }
+    if (cot.control) {
+      // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
+      const { model, losses } = cot.control;
+      training['+label'] = { steps: losses.length, losses };
+      await timed('eval/+label', () => recordScored('+label', predictLabels(model, test, cfg.eval.batchSize)));
+      saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
+    }
     policy = cot.variants[cot.variants.length - 1];
 
     // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
