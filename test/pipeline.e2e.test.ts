@@ -21,7 +21,7 @@ const root = mkdtempSync(join(tmpdir(), 'lref-pipeline-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 
-const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+dpo'];
+const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+label', '+dpo'];
 
 /**
  * The first SFT losses of the smoke preset on wasm (seed 1): any drift in data, tokenizer, init or
@@ -42,9 +42,11 @@ describe('lref pipeline (smoke, fewer steps)', () => {
         preset: 'smoke',
         // sft_random/sft_selected continue from sft_all (checked below), so that path runs too.
         train: { steps: 40, subsetBase: 'sft_all', subsetSteps: 12 },
-        selection: { auxSteps: 20 },
-        cot: { steps: 20 },
-        dpo: { minePairs: 32 },
+        // and the options beyond the paper: grade-balanced selection, answer-first CoT with its
+        // label-only control (+label), RPO's NLL term in DPO
+        selection: { auxSteps: 20, balance: 'label' },
+        cot: { steps: 20, answerFirst: true, control: true },
+        dpo: { minePairs: 32, train: { rpoAlpha: 1 } },
         baselines: { crossEncoder: { steps: 40 } },
       }),
     );
@@ -89,7 +91,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
       expect(new Set(preds.map((p) => p.pair_id))).toEqual(testIds);
       const unparseable = preds.filter((p) => p.label === null).length;
       expect(unparseable).toBe(run.metrics.variants.find((m) => m.name === v)!.unparseable);
-      if (v.startsWith('+')) {
+      if (v.startsWith('+') && v !== '+label') {
         expect(preds.every((p) => typeof p.rationale === 'string' && p.cot_kind !== undefined)).toBe(true);
       } else if (v !== 'lexical') {
         expect(preds.every((p) => p.probs !== undefined && Math.abs(Object.values(p.probs).reduce((a, b) => a + b, 0) - 1) < 1e-4)).toBe(true);
@@ -105,6 +107,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual([...VARIANTS].sort());
     const ee = loadRelevanceModel(join(out, 'checkpoints', '+ee'));
     expect(ee.template.kind).toBe('ee');
+    expect(ee.template.answerFirst).toBe(true);
     expect(ee.card.provenance.run_id).toBe(run.run.id);
     ee.model.dispose();
 
@@ -119,6 +122,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
       expect(t[v].losses[0]).toBeLessThan(t.sft_all.losses[0] - 1);
     }
     expect(t['+ee'].losses).toHaveLength(20);
+    expect(t['+label'].losses).toHaveLength(20);
     expect(t['+dpo'].steps).toBe(t['+dpo'].losses.length);
   });
 
