@@ -10,24 +10,16 @@
 
 namespace lref {
 
-template <class F>
-static void map_ieee(const float* x, float* out, int64_t n, F f) {
-  parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {
-#pragma omp simd
-    for (int64_t i = i0; i < i1; ++i) out[i] = f(x[i]);
-  });
-}
-
 void unary_ieee(int op, const float* x, float* out, int64_t n) {
   switch (op) {
-    case kSqrt: return map_ieee(x, out, n, [](float v) { return std::sqrt(v); });
-    case kRsqrt: return map_ieee(x, out, n, [](float v) { return 1.f / std::sqrt(v); });
-    case kNeg: return map_ieee(x, out, n, [](float v) { return -v; });
-    case kSquare: return map_ieee(x, out, n, [](float v) { return v * v; });
-    case kRelu: return map_ieee(x, out, n, [](float v) { return v > 0.f ? v : 0.f; });
-    case kAbs: return map_ieee(x, out, n, [](float v) { return std::fabs(v); });
-    case kReciprocal: return map_ieee(x, out, n, [](float v) { return 1.f / v; });
-    case kStep: return map_ieee(x, out, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
+    case kSqrt: return map_elements(x, out, n, [](float v) { return std::sqrt(v); });
+    case kRsqrt: return map_elements(x, out, n, [](float v) { return 1.f / std::sqrt(v); });
+    case kNeg: return map_elements(x, out, n, [](float v) { return -v; });
+    case kSquare: return map_elements(x, out, n, [](float v) { return v * v; });
+    case kRelu: return map_elements(x, out, n, [](float v) { return v > 0.f ? v : 0.f; });
+    case kAbs: return map_elements(x, out, n, [](float v) { return std::fabs(v); });
+    case kReciprocal: return map_elements(x, out, n, [](float v) { return 1.f / v; });
+    case kStep: return map_elements(x, out, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
     default: return;
   }
 }

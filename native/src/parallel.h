@@ -22,4 +22,14 @@ inline void parallel_range(int64_t n, int64_t grain, F&& f) {
 
 constexpr int64_t kElementGrain = 32768;
 
+// out[i] = f(x[i]) over n elements, in parallel chunks, vectorised where f allows. A template: each
+// file's instantiation gets that file's flags (vmath.cc's fast-math or ops.cc's IEEE rules).
+template <class F>
+inline void map_elements(const float* x, float* out, int64_t n, F f) {
+  parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; ++i) out[i] = f(x[i]);
+  });
+}
+
 }  // namespace lref

@@ -10,19 +10,11 @@ namespace lref {
 
 static constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
 
-template <class F>
-static void map(const float* x, float* out, int64_t n, F f) {
-  parallel_range(n, kElementGrain, [&](int64_t i0, int64_t i1) {
-#pragma omp simd
-    for (int64_t i = i0; i < i1; ++i) out[i] = f(x[i]);
-  });
-}
-
 void unary(int op, const float* x, float* out, int64_t n) {
   switch (op) {
-    case kExp: return map(x, out, n, [](float v) { return expf(v); });
-    case kLog: return map(x, out, n, [](float v) { return logf(v); });
-    case kTanh: return map(x, out, n, [](float v) { return tanhf(v); });
+    case kExp: return map_elements(x, out, n, [](float v) { return expf(v); });
+    case kLog: return map_elements(x, out, n, [](float v) { return logf(v); });
+    case kTanh: return map_elements(x, out, n, [](float v) { return tanhf(v); });
     // No transcendental call to vectorise, and 1/0 must be Inf (fast-math made it NaN): ops.cc.
     case kSqrt:
     case kRsqrt:
@@ -35,11 +27,11 @@ void unary(int op, const float* x, float* out, int64_t n) {
       return unary_ieee(op, x, out, n);
     // Clamped: -ffast-math assumes no infinities, and expf(-v) overflowing for v < -88 gave NaN
     // (1/(1+inf) is only 0 under IEEE rules); σ(±88) is already 0/1 to float precision.
-    case kSigmoid: return map(x, out, n, [](float v) { return 1.f / (1.f + expf(-fminf(fmaxf(v, -88.f), 88.f))); });
-    case kErf: return map(x, out, n, [](float v) { return erff(v); });
-    case kLog1p: return map(x, out, n, [](float v) { return log1pf(v); });
+    case kSigmoid: return map_elements(x, out, n, [](float v) { return 1.f / (1.f + expf(-fminf(fmaxf(v, -88.f), 88.f))); });
+    case kErf: return map_elements(x, out, n, [](float v) { return erff(v); });
+    case kLog1p: return map_elements(x, out, n, [](float v) { return log1pf(v); });
     case kGeluTanh:
-      return map(x, out, n, [](float v) {
+      return map_elements(x, out, n, [](float v) {
         return 0.5f * v * (1.f + tanhf(kGeluC * (v + 0.044715f * v * v * v)));
       });
   }
