@@ -218,6 +218,13 @@ describe('minePreferences on a CoT model (beam search)', () => {
       expect(p.chosen.at(-1)).toBe(fx.tok.eosId);
       expect(p.prompt.length + Math.max(p.chosen.length, p.rejected.length)).toBeLessThanOrEqual(C);
     }
+    // answerFirstPrefers 'grade': the same pairs, compared on the decision alone
+    const grades = minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens, answerFirstPrefers: 'grade' });
+    expect(grades.map((p) => [p.pair_id, p.chosen_rank])).toEqual(prefs.map((p) => [p.pair_id, p.chosen_rank]));
+    grades.forEach((p, i) => {
+      expect(p.chosen).toEqual(prefs[i].chosen.slice(0, 2));
+      expect(p.rejected).toEqual(prefs[i].rejected.slice(0, 2));
+    });
     model.dispose();
   });
 

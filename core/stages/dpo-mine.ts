@@ -35,6 +35,14 @@ export const MineConfig = z
     /** false: mine every wrong top-1, as the paper does (optimistic ones are ~70% of errors and
      *  dominate anyway). true: only over-graded answers, a stricter de-biasing set. */
     onlyOptimistic: z.boolean().default(false),
+    /**
+     * Answer-first CoT models only: what chosen and rejected hold. 'completion': `<answer><L:x>` and
+     * the rationale after it. 'grade': `<answer><L:x>` alone — the decision; the rationale explains
+     * it afterwards and is left as it was. Measured on our models, whole completions let DPO lower
+     * the rejected side by cutting rationales short, and the policy collapsed to one grade with an
+     * empty rationale (see the issue 3 note).
+     */
+    answerFirstPrefers: z.enum(['completion', 'grade']).default('completion'),
     /** CoT models only: tokens a beam may generate (rationale + answer), capped at half the context. */
     maxNewTokens: z.number().int().min(1).default(96),
     /** label-only models: prompts per scoring forward pass */
@@ -214,7 +222,12 @@ export function minePreferences(
         ? rankAtAnswer(policy, prompts[i], atAnswer[i], cfg.beamWidth, maxNew, pair.label)
         : rankByBeamSearch(policy, prompts[i], cfg.beamWidth, maxNew);
     const pick = pickPreference(policy.scheme, pair.label, candidates, teacherCompletion(policy, pair, room), cfg);
-    if (pick.kind === 'pair') out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...pick.value });
+    if (pick.kind === 'pair') {
+      const v = pick.value;
+      // <answer><L:x> is the first two tokens of an answer-first completion (rankAtAnswer, teacherCompletion)
+      const grade = answerFirst && cfg.answerFirstPrefers === 'grade';
+      out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...v, ...(grade ? { chosen: v.chosen.slice(0, 2), rejected: v.rejected.slice(0, 2) } : {}) });
+    }
     else skipped[pick.reason]++;
     if (!labelOnly) ctx.progress?.('dpo/mine', i + 1, pairs.length, { mined: String(out.length) });
   });
