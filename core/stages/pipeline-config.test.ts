@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../util/paths.ts';
 import { loadPipelineConfig, mergeConfig, PipelineConfig, presetFile } from './pipeline-config.ts';
 
 const smokeJson = JSON.parse(readFileSync(presetFile('smoke'), 'utf8'));
@@ -36,6 +37,14 @@ describe('pipeline presets', () => {
 });
 
 describe('merging a config file over a preset', () => {
+  it('the shipped study config (notebooks/study-5k.json, issue 3) loads over the default preset', () => {
+    const cfg = loadPipelineConfig({ file: join(repoRoot(), 'notebooks', 'study-5k.json') });
+    expect(cfg).toMatchObject({ preset: 'default', data: { source: 'generator', pairs: 5000 }, selection: { balance: 'label' } });
+    expect(cfg.cot).toMatchObject({ answerFirst: true, pairs: 'train', control: true, steps: 300 });
+    expect(cfg.dpo.mine).toMatchObject({ onlyOptimistic: true, answerFirstPrefers: 'grade' });
+    expect(cfg.dpo.train).toMatchObject({ rpoAlpha: 1, lr: 1e-5 });
+  });
+
   it('objects merge key by key, arrays and scalars replace', () => {
     expect(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] }, d: 1 });
   });
