@@ -348,6 +348,16 @@ export class DecoderLM {
     }
   }
 
+  /** A new model with this config and these weights in variables of its own: training it leaves this one alone. */
+  clone(): DecoderLM {
+    const copy = new DecoderLM(this.config);
+    const values = new Map<string, Float32Array>();
+    // A copy: a backend may hand out its own buffer, and an in-place kernel must not reach the original.
+    for (const [name, v] of this.vars) values.set(name, (v.dataSync() as Float32Array).slice());
+    copy.assignParams(values);
+    return copy;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -13,7 +13,7 @@ import { encodeCompletion, encodePrompt, HIGHLIGHT_TOKEN, loadTemplate, type Pro
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import type { StageContext } from './context.ts';
-import { cloneModel, collectRationales, cotExamples, disposeCot, inferenceKind, parseCotConfig, runCot } from './cot.ts';
+import { collectRationales, cotExamples, disposeCot, inferenceKind, parseCotConfig, runCot } from './cot.ts';
 import { textSpan, type CotRationale } from './cot-data.ts';
 import { predictLabels, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 
@@ -196,9 +196,9 @@ describe('CotConfig and helpers', () => {
     expect(inferenceKind(['dr'])).toBe('ee');
   });
 
-  it('cloneModel copies weights into variables of its own', () => {
+  it('DecoderLM.clone copies weights into variables of its own', () => {
     const before = tf.memory().numTensors;
-    const copy = cloneModel(base.model);
+    const copy = base.model.clone();
     const name = 'h0.attn.wq';
     expect(copy.params().get(name)!.dataSync()).toEqual(base.model.params().get(name)!.dataSync());
     tf.tidy(() => copy.params().get(name)!.assign(tf.zerosLike(copy.params().get(name)!)));

@@ -117,16 +117,6 @@ export function inferenceKind(trained: readonly CotKind[]): CotKind {
   return [...trained].reverse().find((k) => k !== 'dr') ?? 'ee';
 }
 
-/** A new model with the same config and weights (tf.variables of its own: training it leaves `m` alone). */
-export function cloneModel(m: DecoderLM): DecoderLM {
-  const copy = new DecoderLM(m.config);
-  const values = new Map<string, Float32Array>();
-  // A copy: a backend may hand out its own buffer, and an in-place kernel must not reach the original.
-  for (const [name, v] of m.params()) values.set(name, (v.dataSync() as Float32Array).slice());
-  copy.assignParams(values);
-  return copy;
-}
-
 /**
  * Runs stage 2 on `train` from the stage-1 model `base` (never modified). Rationales are collected
  * for every kind first (a failing teacher stops the stage before any training), then trained in
@@ -186,7 +176,7 @@ export async function runCot(
       const cot = run.kinds.flatMap((k) => data.get(k)!.examples);
       const labelOnly = labelOnlyExamples(ctx, labelTemplate, train, cot.length, cfg.keepLabelOnly, rng.fork(`label-only/${i}`));
       const steps = (cfg.steps ?? ctx.trainConfig.steps) * run.kinds.length;
-      const model = cloneModel(from);
+      const model = from.clone();
       let losses: number[];
       try {
         losses = trainOne(ctx, model, [...cot, ...labelOnly], steps, cfg.lr, i + 1, `cot/${run.name.slice(1)}`);
@@ -213,7 +203,7 @@ export async function runCot(
   let control: CotResult['control'];
   if (cfg.control) {
     // Same pairs, same number of examples per step and steps as the first kind's run, no rationale.
-    const model = cloneModel(base.model);
+    const model = base.model.clone();
     try {
       const examples = labelExamples(ctx.tokenizer, labelTemplate, train, train.map((p) => p.label), ctx.modelConfig.contextLength);
       const steps = cfg.steps ?? ctx.trainConfig.steps;

@@ -8,7 +8,6 @@ import { sequenceLogProbs } from '../train/step.ts';
 import { UserError } from '../util/errors.ts';
 import { dpoFixture, snapshot, type DpoFixture } from './dpo-fixture.ts';
 import {
-  copyModel,
   DpoConfig,
   dpoStep,
   chosenTokenCounts,
@@ -87,7 +86,7 @@ describe('DPO training (smoke preset, 50 generated pairs)', () => {
   });
 
   it('a DPO step leaves no tensors behind', () => {
-    const policy = copyModel(stage2.model);
+    const policy = stage2.model.clone();
     const optimizer = makeOptimizer(policy, TrainConfig.parse({ weightDecay: 0 }));
     const batch = prefs.slice(0, 4);
     const ref = sequenceLogpsOf(stage2.model, batch, fx.tok.padId, 4);
@@ -106,7 +105,7 @@ describe('DPO training (smoke preset, 50 generated pairs)', () => {
     const ref = sequenceLogpsOf(stage2.model, batch, fx.tok.padId, 4);
     const opts = { beta: 0.1, lr: 1e-3, clipNorm: 1, padId: fx.tok.padId };
     const step = (rpoAlpha: number) => {
-      const policy = copyModel(stage2.model);
+      const policy = stage2.model.clone();
       const optimizer = makeOptimizer(policy, TrainConfig.parse({ weightDecay: 0 }));
       const r = dpoStep(policy, optimizer, batch, ref, { ...opts, rpoAlpha });
       optimizer.dispose();

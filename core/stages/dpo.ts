@@ -100,13 +100,6 @@ export interface ReferenceLogps {
   rejected: Float32Array;
 }
 
-/** A deep copy of the weights into a new model (new variables; the source is only read). */
-export function copyModel(source: DecoderLM): DecoderLM {
-  const copy = new DecoderLM(source.config);
-  copy.assignParams(new Map([...source.params()].map(([name, v]) => [name, v.dataSync() as Float32Array])));
-  return copy;
-}
-
 /** The batch layout of TRL's concatenated_forward: rows [chosen_0…chosen_n, rejected_0…rejected_n]. */
 export function preferenceBatch(prefs: readonly PreferencePair[], contextLength: number, padId: number): TokenBatch {
   const rows: LMExample[] = [
@@ -204,7 +197,7 @@ export function runDpo(
 
   // Reference first: the input model, read once, before any copy trains.
   const ref = sequenceLogpsOf(policy.model, prefs, padId, cfg.referenceBatchSize);
-  const model = copyModel(policy.model);
+  const model = policy.model.clone();
   const optimizer = makeOptimizer(model, base);
   ctx.log?.(`dpo: ${prefs.length} pairs, ${steps} steps (${cfg.epochs} epochs of ${perEpoch}), β ${cfg.beta}, lr ${lr}`);
 

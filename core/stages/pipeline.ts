@@ -24,7 +24,7 @@ import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './base
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotVariant } from './cot.ts';
-import { copyModel, minePreferences, runDpo } from './dpo.ts';
+import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
@@ -160,7 +160,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     const steps = base ? (cfg.train.subsetSteps ?? Math.max(1, Math.round(cfg.train.steps / 4))) : cfg.train.steps;
     const tc = trainConfigFor(ctx, base ? { steps, warmup: Math.min(cfg.train.warmup, Math.floor(steps / 10)) } : {}, salt);
     // Our own fresh model (or copy of the base) and optimizer, so an interrupt thrown from onStep can still free them.
-    const init = base ? copyModel(base) : new DecoderLM(modelConfig);
+    const init = base ? base.clone() : new DecoderLM(modelConfig);
     const optimizer = makeOptimizer(init, tc);
     let trained: ReturnType<typeof trainLabelModel>;
     try {
