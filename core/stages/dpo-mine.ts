@@ -210,6 +210,8 @@ export function minePreferences(
   // position; see rankAtAnswer.
   const answerFirst = !labelOnly && policy.template.answerFirst === true;
   const atAnswer = answerFirst ? scoreAtAnswer(policy, prompts, cfg.scoreBatchSize) : undefined;
+  // <answer><L:x> is the first two tokens of an answer-first completion (rankAtAnswer, teacherCompletion).
+  const gradeOnly = answerFirst && cfg.answerFirstPrefers === 'grade';
 
   const out: PreferencePair[] = [];
   const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
@@ -222,13 +224,11 @@ export function minePreferences(
         ? rankAtAnswer(policy, prompts[i], atAnswer[i], cfg.beamWidth, maxNew, pair.label)
         : rankByBeamSearch(policy, prompts[i], cfg.beamWidth, maxNew);
     const pick = pickPreference(policy.scheme, pair.label, candidates, teacherCompletion(policy, pair, room), cfg);
-    if (pick.kind === 'pair') {
+    if (pick.kind === 'skip') skipped[pick.reason]++;
+    else {
       const v = pick.value;
-      // <answer><L:x> is the first two tokens of an answer-first completion (rankAtAnswer, teacherCompletion)
-      const grade = answerFirst && cfg.answerFirstPrefers === 'grade';
-      out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...v, ...(grade ? { chosen: v.chosen.slice(0, 2), rejected: v.rejected.slice(0, 2) } : {}) });
+      out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...v, ...(gradeOnly ? { chosen: v.chosen.slice(0, 2), rejected: v.rejected.slice(0, 2) } : {}) });
     }
-    else skipped[pick.reason]++;
     if (!labelOnly) ctx.progress?.('dpo/mine', i + 1, pairs.length, { mined: String(out.length) });
   });
   ctx.log?.(mineSummary(pairs.length, out, skipped));
