@@ -1,6 +1,6 @@
 import type { PairRecord } from '../data/schema.ts';
 import type { LMExample } from '../train/batch.ts';
-import { encodeCompletion, encodePrompt, fitToContext, HIGHLIGHT_TOKEN, type PromptTemplate } from '../text/prompts.ts';
+import { encodeCompletion, encodePrompt, fitToContext, textSpan, type PromptTemplate } from '../text/prompts.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { sampleWrongLabel, type CotKind, type Teacher } from '../teachers/teacher.ts';
 import { UserError } from '../util/errors.ts';
@@ -169,19 +169,4 @@ export function fitCot(prompt: readonly number[], completion: readonly number[],
     }
   }
   return fitToContext(prompt, completion, C, tok); // throws its own "cannot fit" message
-}
-
-/**
- * The text after the first `marker`, up to the next special token other than <hl>: a highlight
- * mark belongs to the text it marks (highlightSharedTerms), so it neither ends a span nor is left
- * out of its length. The same rule as fitToContext's spans, so a length measured here is a length
- * fitToContext can keep.
- */
-export function textSpan(ids: readonly number[], marker: string, tok: Tokenizer): { start: number; len: number } {
-  const at = tok.specialTokens.includes(marker) ? ids.indexOf(tok.tokenId(marker)) : -1;
-  if (at < 0) return { start: 0, len: 0 };
-  const hl = tok.specialTokens.includes(HIGHLIGHT_TOKEN) ? tok.tokenId(HIGHLIGHT_TOKEN) : -1;
-  let end = at + 1;
-  while (end < ids.length && (!tok.isSpecial(ids[end]) || ids[end] === hl)) end++;
-  return { start: at + 1, len: end - at - 1 };
 }

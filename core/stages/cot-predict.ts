@@ -1,10 +1,10 @@
 import type { LabelScheme } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
 import { beamSearch, greedy, type Beam } from '../train/generate.ts';
-import { encodePrompt, fitToContext, parseAnswer, type PromptTemplate } from '../text/prompts.ts';
+import { encodePrompt, fitToContext, parseAnswer, textSpan, type PromptTemplate } from '../text/prompts.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { UserError } from '../util/errors.ts';
-import { MIN_PRODUCT_TOKENS, textSpan } from './cot-data.ts';
+import { MIN_PRODUCT_TOKENS } from './cot-data.ts';
 import type { RelevanceModel } from './relevance-model.ts';
 
 /**

@@ -14,7 +14,8 @@ import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import type { StageContext } from './context.ts';
 import { collectRationales, cotExamples, disposeCot, inferenceKind, parseCotConfig, runCot } from './cot.ts';
-import { textSpan, type CotRationale } from './cot-data.ts';
+import { textSpan } from '../text/prompts.ts';
+import type { CotRationale } from './cot-data.ts';
 import { predictLabels, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 
 const data = generateDataset({ pairs: 200, seed: 4, noise: 0.1 });

@@ -370,10 +370,10 @@ export function fitToContext(promptIds: readonly number[], completionIds: readon
   const total = promptIds.length + completionIds.length;
   if (total <= ctx) return { promptIds: [...promptIds], completionIds: [...completionIds], dropped: 0 };
   const spans = {
-    product: findSpan(promptIds, '<product>', tok),
-    rules: findSpan(promptIds, '<rules>', tok),
-    rationale: findSpan(completionIds, '<rationale>', tok),
-    query: findSpan(promptIds, '<query>', tok),
+    product: textSpan(promptIds, '<product>', tok),
+    rules: textSpan(promptIds, '<rules>', tok),
+    rationale: textSpan(completionIds, '<rationale>', tok),
+    query: textSpan(promptIds, '<query>', tok),
   };
   const keep = { product: spans.product.len, rules: spans.rules.len, rationale: spans.rationale.len, query: spans.query.len };
   let over = total - ctx;
@@ -410,12 +410,16 @@ export function fitToContext(promptIds: readonly number[], completionIds: readon
   return { ...out, dropped: total - out.promptIds.length - out.completionIds.length };
 }
 
-/** The ordinary tokens after the first `marker`, up to the next special token. */
-function findSpan(ids: readonly number[], marker: string, tok: Tokenizer): { start: number; len: number } {
+/**
+ * The text after the first `marker`, up to the next special token other than <hl>: a highlight
+ * mark belongs to the text it marks (highlightSharedTerms), so it neither ends a span nor is left
+ * out of its length. fitToContext cuts by these spans, and fitCot measures with them, so a length
+ * measured here is a length fitToContext can keep.
+ */
+export function textSpan(ids: readonly number[], marker: string, tok: Tokenizer): { start: number; len: number } {
   const specials = tok.specialTokens;
   const at = specials.includes(marker) ? ids.indexOf(tok.tokenId(marker)) : -1;
   if (at < 0) return { start: 0, len: 0 };
-  // <hl> marks belong to the text they mark (highlightSharedTerms), so they do not end a span.
   const hl = specials.includes(HIGHLIGHT_TOKEN) ? tok.tokenId(HIGHLIGHT_TOKEN) : -1;
   let end = at + 1;
   while (end < ids.length && (!tok.isSpecial(ids[end]) || ids[end] === hl)) end++;
