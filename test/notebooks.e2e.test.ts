@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../core/cli/command.ts';
+import { bufferIO } from './helpers/io.ts';
 import { main } from '../core/cli/main.ts';
 import { splitByQuery } from '../core/data/split.ts';
 import { generateDataset } from '../core/data/synth/generate.ts';
@@ -24,12 +24,6 @@ const root = mkdtempSync(join(tmpdir(), 'lref-notebooks-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const notebook = (name: string) => join(repoRoot(), 'notebooks', name);
-
-function bufferIO(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), errRaw: (t) => stderr.push(t), isTTY: false };
-}
 
 /** Runs a notebook; on failure the assertion message carries the CLI's error lines. */
 async function execute(name: string, params: string[]): Promise<Notebook> {

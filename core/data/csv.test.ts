@@ -1,15 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drain, fixtureDir } from '../../test/helpers/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import { CsvParser, fixWindows1252, readCsvRecords, readCsvRows, sniffHeader } from './csv.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'lref-csv-'));
-function file(name: string, content: string | Uint8Array): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
+const { dir, file } = fixtureDir('csv');
 
 function parseAll(text: string, chunk = text.length, delimiter = ','): { fields: string[]; line: number }[] {
   const p = new CsvParser('t.csv', delimiter);
@@ -119,8 +113,3 @@ describe('decoding', () => {
   });
 });
 
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}

@@ -3,16 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
-import type { CliIO } from '../cli/command.ts';
+import { bufferIO as capture } from '../../test/helpers/io.ts';
 import { sharedDataPath } from '../util/paths.ts';
 import type { PairRecord } from './schema.ts';
 import { type DatasetStats, formatStats, inspectDataset, summarise } from './inspect.ts';
-
-function capture(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), errRaw: (t) => stderr.push(t), isTTY: false };
-}
 
 async function inspectJson(args: string[]): Promise<DatasetStats> {
   const io = capture();

@@ -2,17 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIO } from '../cli/command.ts';
+import { bufferIO as capture } from '../../test/helpers/io.ts';
 import { main } from '../cli/main.ts';
 import { repoRoot } from '../util/paths.ts';
 import { newCodeCell, newNotebook, readNotebook, serializeNotebook, sourceText, type CodeCell, type Notebook } from './notebook.ts';
 import { injectParameters, parseParameter } from './run-notebook.ts';
-
-function capture(): CliIO & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), errRaw: (t) => stderr.push(t), isTTY: false };
-}
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'lref-run-'));
 const write = (dir: string, name: string, nb: Notebook) => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drain } from '../../../test/helpers/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import { readJsonlPairs } from './jsonl.ts';
 
@@ -9,11 +10,6 @@ function file(name: string, lines: string[]): string {
   const p = join(dir, name);
   writeFileSync(p, lines.join('\n') + '\n');
   return p;
-}
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 const pair = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ pair_id: 'p1', query_id: 'q1', query: 'red shoes', product_id: 'x1', title: 'Red Shoe', label: 'Exact', ...over });

@@ -1,15 +1,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drain } from '../../../test/helpers/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import { parseFeatures, readWands } from './wands.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'lref-wands-'));
-async function drain<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 const tsv = (rows: string[][]) => rows.map((r) => r.join('\t')).join('\n') + '\n';
 
 const QUERY = tsv([
