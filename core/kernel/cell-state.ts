@@ -1,6 +1,6 @@
 import type { KernelMessage } from './protocol.ts';
-import type { Output } from './notebook.ts';
-import { splitLines } from './notebook.ts';
+import type { Output } from './nbformat.ts';
+import { splitLines } from './nbformat.ts';
 
 /**
  * A code cell's life as a pure reducer: idle → queued → running → idle | error.
