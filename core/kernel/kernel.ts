@@ -15,6 +15,8 @@ export interface KernelOptions {
   interruptGraceMs?: number;
   /** sees every message from the kernel (for a UI's status line) */
   onMessage?: (msg: KernelMessage) => void;
+  /** every change of the kernel's state, with why when it died or restarts */
+  onState?: (state: KernelState, reason?: string) => void;
 }
 
 export interface ExecuteOptions {
@@ -66,6 +68,12 @@ export class Kernel {
 
   get state(): KernelState {
     return this._state;
+  }
+
+  private setState(state: KernelState, reason?: string): void {
+    if (state === this._state) return;
+    this._state = state;
+    this.opts.onState?.(state, reason);
   }
 
   /** Runs one cell's code. Resolves when the kernel reports the execution idle (never rejects). */
@@ -120,7 +128,7 @@ export class Kernel {
   private kill(reason: string, state: KernelState): void {
     const child = this.child;
     this.child = undefined;
-    this._state = state;
+    this.setState(state, reason);
     if (child) {
       child.removeAllListeners('exit');
       child.kill('SIGKILL');
@@ -138,7 +146,7 @@ export class Kernel {
   }
 
   private spawn(): Promise<void> {
-    this._state = 'starting';
+    this.setState('starting');
     this.generation++;
     this.stderrTail = '';
     const child = fork(WORKER, [], {
@@ -161,7 +169,7 @@ export class Kernel {
         if (msg.type === 'status' && msg.msg_id === undefined && msg.state === 'idle') {
           clearTimeout(timer);
           started = true;
-          this._state = 'idle';
+          this.setState('idle');
           resolve();
         }
         this.route(msg);
@@ -171,7 +179,7 @@ export class Kernel {
         if (this.child !== child) return;
         this.child = undefined;
         const why = `the kernel process exited (${signal ?? `code ${code}`})${this.stderrTail ? `:\n${this.stderrTail}` : ''}`;
-        this._state = 'dead';
+        this.setState('dead', why);
         this.failPending('KernelDied', why);
         if (!started) reject(new Error(why));
       });
@@ -188,13 +196,13 @@ export class Kernel {
     if (msg.type === 'error') p.error = msg;
     if (msg.type === 'status' && msg.state === 'busy') {
       this.running = p.msg_id;
-      this._state = 'busy';
+      this.setState('busy');
       p.execution_count = msg.execution_count ?? null;
     }
     if (msg.type === 'status' && msg.state === 'idle') {
       this.pending.delete(p.msg_id);
       if (this.running === p.msg_id) this.running = undefined;
-      if (this._state === 'busy') this._state = 'idle';
+      if (this._state === 'busy') this.setState('idle');
       p.resolve({ msg_id: p.msg_id, status: p.error ? 'error' : 'ok', execution_count: p.execution_count, error: p.error, messages: p.messages });
     }
   }
