@@ -117,6 +117,13 @@ export function cellTags(cell: Cell): string[] {
   return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
 }
 
-export function serializeNotebook(nb: Notebook): string {
-  return JSON.stringify(nb, null, 1) + '\n';
+export function serializeNotebook(nb: Notebook, opts: { sortKeys?: boolean } = {}): string {
+  // Jupyter's own writer sorts keys; the app does too, so what it saves diffs cleanly against JupyterLab's.
+  return JSON.stringify(opts.sortKeys ? sortKeys(nb) : nb, null, 1) + '\n';
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
 }

@@ -6,14 +6,14 @@ import { optInt, optString } from '../args.ts';
 import { main } from '../main.ts';
 
 /**
- * `npm start`. The desktop UI is a later issue; until it lands this runs the headless demo, so a
- * newcomer sees the whole loop work: synthetic pairs → SFT of the tiny model → held-out metrics.
+ * `lref demo`: the whole loop headless, so a newcomer (or a machine with no browser) sees it work:
+ * synthetic pairs → SFT of the tiny model → held-out metrics.
  */
-export const startCommand: Command = {
-  name: 'start',
-  summary: 'Start the workbench (today: the headless demo — synthesise data, train the tiny model, evaluate)',
-  usage: 'start [--pairs N] [--steps N] [--out DIR]',
-  examples: ['lref start', 'lref start --pairs 5000 --steps 300 --out /tmp/demo'],
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'The headless demo: synthesise data, train the tiny model, evaluate',
+  usage: 'demo [--pairs N] [--steps N] [--out DIR]',
+  examples: ['lref demo', 'lref demo --pairs 5000 --steps 300 --out /tmp/demo'],
   options: {
     pairs: { type: 'string' },
     steps: { type: 'string' },
@@ -28,7 +28,7 @@ export const startCommand: Command = {
     const pairs = optInt(args, 'pairs', 5000, 100);
     const steps = optInt(args, 'steps', 300, 1);
     const out = optString(args, 'out') ?? mkdtempSync(join(tmpdir(), 'lref-demo-'));
-    io.out(`LREF Workbench — headless demo (the desktop UI is not built yet) in ${out}`);
+    io.out(`LREF Workbench — headless demo in ${out}`);
     const data = join(out, 'synthetic.jsonl');
     const synth = await main(['data', 'synth', '--out', data, '--pairs', String(pairs)], io);
     if (synth !== 0) return synth;

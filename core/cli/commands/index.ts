@@ -6,10 +6,12 @@ import { pipelineCommand } from './pipeline.ts';
 import { evalCommand } from './eval.ts';
 import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
-import { startCommand } from './start.ts';
+import { demoCommand } from './demo.ts';
+import { appCommand } from './app.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
+  appCommand,
   dataSynthCommand,
   dataInspectCommand,
   trainCommand,
@@ -17,5 +19,5 @@ export const COMMANDS: Command[] = [
   evalCommand,
   runCommand,
   benchCommand,
-  startCommand,
+  demoCommand,
 ];

@@ -1,0 +1,281 @@
+import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
+import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
+import { UserError } from '../util/errors.ts';
+import { AppFailure, parseParams, Request, type AppEvent, type Op, type ResultOf, type Response, type TreeEntryT } from './contract.ts';
+import { editorTypes } from './editor-types.ts';
+import { Workspace } from './workspace.ts';
+
+/**
+ * Core's side of the app, whatever carries it: Electron IPC or browser mode's WebSocket call
+ * `handleRequest` and forward `onEvent`. One kernel process per open notebook (as JupyterLab),
+ * started on open, with a queue per notebook so "run all" stops at the first failing cell.
+ */
+export interface AppServiceOptions {
+  workspace: string;
+  shell: 'electron' | 'browser';
+  /** starts a kernel; tests may pass a fake */
+  startKernel?: (opts: KernelOptions) => Promise<Kernel>;
+  /** how long an interrupted cell may take to stop before its kernel is restarted */
+  interruptGraceMs?: number;
+}
+
+interface QueuedCell {
+  cell_id: string;
+  code: string;
+}
+
+interface Session {
+  path: string;
+  kernel?: Kernel;
+  starting?: Promise<Kernel>;
+  queue: QueuedCell[];
+  running?: string;
+}
+
+type Handler<K extends Op> = (params: ReturnType<typeof parseParams<K>>) => Promise<ResultOf<K>> | ResultOf<K>;
+
+export class AppService {
+  readonly workspace: Workspace;
+  private readonly sessions = new Map<string, Session>();
+  private readonly listeners = new Set<(e: AppEvent) => void>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  /** the hash of each open notebook as this app last read or wrote it */
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly opts: AppServiceOptions) {
+    this.workspace = new Workspace(opts.workspace);
+  }
+
+  onEvent(listener: (e: AppEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: AppEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** A wire request in, a wire response out; never throws. Both transports call this. */
+  async handleRequest(raw: unknown): Promise<Response> {
+    const req = Request.safeParse(raw);
+    const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1;
+    if (!req.success) {
+      const issue = req.error.issues[0];
+      return { id, ok: false, error: { code: 'bad_request', message: `request: ${issue.path.join('.') || '(root)'}: ${issue.message}` } };
+    }
+    try {
+      const result = await this.call(req.data.op, req.data.params);
+      return { id, ok: true, result };
+    } catch (e) {
+      if (e instanceof AppFailure) return { id, ok: false, error: { code: e.code, message: e.message } };
+      if (e instanceof UserError) return { id, ok: false, error: { code: 'bad_request', message: e.message } };
+      return { id, ok: false, error: { code: 'internal', message: (e as Error)?.message ?? String(e) } };
+    }
+  }
+
+  async call<K extends Op>(op: K, params: unknown): Promise<ResultOf<K>> {
+    const handler = this.handlers[op] as unknown as Handler<K>;
+    return handler(parseParams(op, params));
+  }
+
+  private readonly handlers: { [K in Op]: Handler<K> } = {
+    'app.info': () => ({ contractVersion: 1, workspace: this.workspace.root, shell: this.opts.shell, backendHint: process.env.LREF_BACKEND ?? 'auto' }),
+    'workspace.tree': () => ({ root: this.workspace.root, entries: this.workspace.tree() }),
+    'notebook.open': ({ path }) => {
+      requireNotebook(path);
+      const { text, version } = this.workspace.readText(path);
+      const notebook = parseNotebook(text, path);
+      this.known.set(path, version.hash);
+      this.watch(path);
+      void this.session(path); // start its kernel now, as JupyterLab does, so the first run is quick
+      return { path, notebook, version };
+    },
+    'notebook.save': ({ path, notebook, base, force }) => {
+      requireNotebook(path);
+      const version = this.workspace.writeText(path, serializeNotebook(notebook, { sortKeys: true }), force ? 'any' : base);
+      this.known.set(path, version.hash);
+      return { version };
+    },
+    'notebook.stat': ({ path }) => ({ version: this.workspace.version(path) }),
+    'notebook.create': ({ path }) => {
+      requireNotebook(path);
+      this.workspace.writeText(path, serializeNotebook(newNotebook([{ cell_type: 'code', id: 'cell-1', metadata: {}, source: [], execution_count: null, outputs: [] }]), { sortKeys: true }), 'any', true);
+      return { path };
+    },
+    'notebook.rename': async ({ from, to }) => {
+      requireNotebook(from);
+      requireNotebook(to);
+      this.workspace.rename(from, to);
+      await this.close(from);
+      return { path: to };
+    },
+    'notebook.delete': async ({ path }) => {
+      requireNotebook(path);
+      await this.close(path);
+      this.workspace.remove(path);
+      return {};
+    },
+    'kernel.start': async ({ path }) => ({ state: (await this.session(path)).kernel!.state }),
+    'kernel.status': ({ path }) => ({ state: this.sessions.get(path)?.kernel?.state ?? (this.sessions.get(path)?.starting ? 'starting' : 'dead') }),
+    'kernel.restart': async ({ path }) => {
+      const s = await this.session(path);
+      this.abortQueue(s, 'the kernel was restarted');
+      await s.kernel!.restart();
+      return { state: s.kernel!.state };
+    },
+    'kernel.interrupt': async ({ path }) => {
+      const s = this.sessions.get(path);
+      if (!s?.kernel) return { outcome: 'idle' as const };
+      this.abortQueue(s, 'interrupted');
+      return { outcome: await s.kernel.interrupt() };
+    },
+    'kernel.shutdown': async ({ path }) => {
+      await this.close(path);
+      return {};
+    },
+    'cell.execute': ({ path, cells }) => {
+      requireNotebook(path);
+      this.workspace.resolve(path);
+      const s = this.sessionSync(path);
+      for (const c of cells) {
+        s.queue.push(c);
+        this.emit({ type: 'cell.queued', path, cell_id: c.cell_id });
+      }
+      void this.pump(s);
+      return { queued: cells.map((c) => c.cell_id) };
+    },
+    'runs.list': () => ({ runs: runsIn(this.workspace.tree()).map((r) => this.runSummary(r)) }),
+    'runs.read': ({ path }) => {
+      const abs = this.workspace.resolve(path);
+      if (!existsSync(join(abs, 'run.json'))) throw new AppFailure('not_found', `${path}: not a run folder (no run.json)`);
+      const read = (f: string) => (existsSync(join(abs, f)) ? JSON.parse(readFileSync(join(abs, f), 'utf8')) : null);
+      const preds = existsSync(join(abs, 'predictions.jsonl')) ? readFileSync(join(abs, 'predictions.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
+      return { path, manifest: read('run.json'), metrics: read('metrics.json'), predictionsCount: preds };
+    },
+    'editor.types': () => ({ files: editorTypes() }),
+  };
+
+  private runSummary(r: TreeEntryT) {
+    const abs = this.workspace.resolve(r.path);
+    let manifest: Record<string, unknown> | null = null;
+    try {
+      manifest = JSON.parse(readFileSync(join(abs, 'run.json'), 'utf8'));
+    } catch {
+      manifest = null;
+    }
+    const variants = Array.isArray(manifest?.variants) ? (manifest.variants as unknown[]).filter((v): v is string => typeof v === 'string') : [];
+    return { path: r.path, name: r.name, mtimeMs: r.mtimeMs, manifest, variants };
+  }
+
+  private sessionSync(path: string): Session {
+    let s = this.sessions.get(path);
+    if (!s) {
+      s = { path, queue: [] };
+      this.sessions.set(path, s);
+    }
+    return s;
+  }
+
+  /** The notebook's session with a started kernel (cwd: the notebook's folder). */
+  private async session(path: string): Promise<Session> {
+    const s = this.sessionSync(path);
+    if (s.kernel) return s;
+    if (!s.starting) {
+      const cwd = dirname(this.workspace.resolve(path));
+      this.emit({ type: 'kernel.state', path, state: 'starting' });
+      const start = this.opts.startKernel ?? ((o) => Kernel.start(o));
+      s.starting = start({
+        cwd,
+        interruptGraceMs: this.opts.interruptGraceMs,
+        onState: (state, reason) => this.emit({ type: 'kernel.state', path, state, ...(reason ? { reason } : {}) }),
+      });
+      s.starting.then(
+        (k) => {
+          s.kernel = k;
+          s.starting = undefined;
+          this.emit({ type: 'kernel.state', path, state: k.state });
+        },
+        (e) => {
+          s.starting = undefined;
+          this.emit({ type: 'kernel.state', path, state: 'dead', reason: (e as Error).message });
+        },
+      );
+    }
+    await s.starting;
+    return s;
+  }
+
+  /** Runs the queue one cell at a time; a failing cell aborts the cells queued after it. */
+  private async pump(s: Session): Promise<void> {
+    if (s.running) return;
+    const next = s.queue.shift();
+    if (!next) return;
+    s.running = next.cell_id;
+    try {
+      const k = (await this.session(s.path)).kernel!;
+      const outcome = await k.execute(next.code, {
+        cell_id: next.cell_id,
+        onMessage: (message) => this.emit({ type: 'kernel.message', path: s.path, cell_id: next.cell_id, message }),
+      });
+      if (outcome.status === 'error') this.abortQueue(s, `cell ${next.cell_id} failed`);
+    } catch (e) {
+      this.emit({ type: 'kernel.state', path: s.path, state: 'dead', reason: (e as Error).message });
+      this.abortQueue(s, (e as Error).message);
+    } finally {
+      s.running = undefined;
+    }
+    void this.pump(s);
+  }
+
+  private abortQueue(s: Session, reason: string): void {
+    for (const c of s.queue.splice(0)) this.emit({ type: 'cell.aborted', path: s.path, cell_id: c.cell_id, reason });
+  }
+
+  /** Watches an open notebook so a change behind the app's back is shown, never overwritten. */
+  private watch(path: string): void {
+    if (this.watchers.has(path)) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const w = watch(this.workspace.resolve(path), () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const version = this.workspace.version(path);
+          if (version?.hash === this.known.get(path)) return;
+          this.emit({ type: 'file.changed', path, version });
+        }, 150);
+      });
+      w.on('error', () => this.watchers.delete(path));
+      this.watchers.set(path, w);
+    } catch {
+      // Watching is a convenience; a save still refuses to overwrite a changed file.
+    }
+  }
+
+  private async close(path: string): Promise<void> {
+    this.watchers.get(path)?.close();
+    this.watchers.delete(path);
+    this.known.delete(path);
+    const s = this.sessions.get(path);
+    this.sessions.delete(path);
+    if (!s) return;
+    this.abortQueue(s, 'the notebook was closed');
+    const k = s.kernel ?? (await s.starting?.catch(() => undefined));
+    await k?.shutdown();
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((p) => this.close(p)));
+    for (const w of this.watchers.values()) w.close();
+    this.listeners.clear();
+  }
+}
+
+function requireNotebook(path: string): void {
+  if (!path.endsWith('.ipynb')) throw new AppFailure('bad_request', `${path}: the app opens .ipynb notebooks only`);
+}
+
+function runsIn(entries: TreeEntryT[]): TreeEntryT[] {
+  return entries.flatMap((e) => (e.kind === 'run' ? [e] : runsIn(e.children ?? [])));
+}
