@@ -1,0 +1,45 @@
+import { useApp } from '../state/store.ts';
+import { NotebookView } from './NotebookView.tsx';
+import { ShortcutsDialog } from './ShortcutsDialog.tsx';
+import { Sidebar } from './Sidebar.tsx';
+
+/** The workbench window: header (notebook, save state, connection), workspace tree, notebook. */
+export function App() {
+  const nb = useApp((s) => s.nb);
+  const connected = useApp((s) => s.connected);
+  const saving = useApp((s) => s.saving);
+  const info = useApp((s) => s.info);
+  const toasts = useApp((s) => s.toasts);
+  return (
+    <div className="app">
+      <header className="header">
+        <span className="brand">LREF Workbench</span>
+        {nb && (
+          <span className="doc-title" data-testid="doc-title">
+            {nb.path}
+            <span className="save-state" data-testid="save-state">
+              {saving ? 'saving…' : nb.dirty ? '● unsaved' : 'saved'}
+            </span>
+          </span>
+        )}
+        <span className="spacer" />
+        {info && <span className="muted">{info.shell === 'electron' ? 'desktop' : 'browser mode'}</span>}
+        <span className={`conn ${connected ? 'on' : 'off'}`} data-testid="connection">
+          {connected ? 'connected' : 'disconnected: reconnecting…'}
+        </span>
+      </header>
+      <div className="main">
+        <Sidebar />
+        <NotebookView />
+      </div>
+      <ShortcutsDialog />
+      <div className="toasts" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.id} className={`toast ${t.kind}`}>
+            {t.text}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
