@@ -23,7 +23,7 @@ export function findElectronBinary(root: string = ROOT, load: (id: string) => un
     path = load('electron');
   } catch (e) {
     if ((e as NodeJS.ErrnoException)?.code === 'MODULE_NOT_FOUND')
-      return { missing: 'Electron is not installed (it is an optional dependency; npm skips it when it cannot be fetched)' };
+      return { missing: 'Electron binary missing: the optional electron package is not installed (npm drops it when its install script cannot download the binary, e.g. offline)' };
     return {
       missing: `Electron binary missing: the electron package is installed but its binary was never downloaded (offline install, or its install script did not run; online, \`npm rebuild electron\` fetches it): ${(e as Error)?.message ?? e}`,
     };
