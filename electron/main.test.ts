@@ -115,6 +115,7 @@ describe('the window and session (Electron security checklist)', () => {
     expect((await handler({ url: 'app://bundle/missing.js' })).status).toBe(404);
     expect((await handler({ url: `app://bundle/..%2F${outsideName}%2Fsecret.txt` })).status).toBe(403);
     expect((await handler({ url: 'app://other/index.html' })).status).toBe(403);
+    expect((await handler({ url: 'app://bundle/%E0%A4%A' })).status).toBe(400);
   });
 });
 

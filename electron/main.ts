@@ -89,7 +89,13 @@ export function rendererHandler(rendererDir: string): (request: { url: string })
   const root = normalize(rendererDir);
   return async (request) => {
     const url = new URL(request.url);
-    const rel = decodeURIComponent(url.pathname) === '/' ? '/index.html' : decodeURIComponent(url.pathname);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.pathname);
+    } catch {
+      return new Response('bad path', { status: 400 });
+    }
+    if (rel === '/') rel = '/index.html';
     const file = normalize(join(root, rel));
     if (url.host !== APP_HOST || !file.startsWith(root + sep)) return new Response('forbidden', { status: 403 });
     let body: Buffer;
