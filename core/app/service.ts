@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
 import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
 import { UserError } from '../util/errors.ts';
 import { AppFailure, parseParams, Request, type AppEvent, type Op, type ResultOf, type Response, type TreeEntryT } from './contract.ts';
 import { editorTypes } from './editor-types.ts';
+import { EDITOR_TYPES_FILE } from './renderer-build.ts';
 import { Workspace } from './workspace.ts';
 
 /**
@@ -154,7 +155,7 @@ export class AppService {
       const preds = existsSync(join(abs, 'predictions.jsonl')) ? readFileSync(join(abs, 'predictions.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
       return { path, manifest: read('run.json'), metrics: read('metrics.json'), predictionsCount: preds };
     },
-    'editor.types': () => ({ files: editorTypes() }),
+    'editor.types': () => ({ files: editorTypes(EDITOR_TYPES_FILE) }),
   };
 
   private runSummary(r: TreeEntryT) {
@@ -233,14 +234,22 @@ export class AppService {
     for (const c of s.queue.splice(0)) this.emit({ type: 'cell.aborted', path: s.path, cell_id: c.cell_id, reason });
   }
 
-  /** Watches an open notebook so a change behind the app's back is shown, never overwritten. */
+  /**
+   * Watches an open notebook so a change behind the app's back is shown, never overwritten. The
+   * folder is watched, not the file: an atomic save replaces the file, and a file watch would stay
+   * on the replaced inode.
+   */
   private watch(path: string): void {
     if (this.watchers.has(path)) return;
+    const abs = this.workspace.resolve(path);
+    const name = basename(abs);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const w = watch(this.workspace.resolve(path), () => {
+      const w = watch(dirname(abs), (_event, file) => {
+        if (file !== null && file !== name) return;
         clearTimeout(timer);
         timer = setTimeout(() => {
+          if (!this.known.has(path)) return;
           const version = this.workspace.version(path);
           if (version?.hash === this.known.get(path)) return;
           this.emit({ type: 'file.changed', path, version });
@@ -253,7 +262,7 @@ export class AppService {
     }
   }
 
-  private async close(path: string): Promise<void> {
+  private async close(path: string, waitForStart = false): Promise<void> {
     this.watchers.get(path)?.close();
     this.watchers.delete(path);
     this.known.delete(path);
@@ -261,12 +270,16 @@ export class AppService {
     this.sessions.delete(path);
     if (!s) return;
     this.abortQueue(s, 'the notebook was closed');
-    const k = s.kernel ?? (await s.starting?.catch(() => undefined));
-    await k?.shutdown();
+    if (s.kernel) await s.kernel.shutdown();
+    else {
+      // A kernel still starting is shut down once up; a rename or delete need not wait for that.
+      const stopped = s.starting?.then((k) => k.shutdown(), () => undefined);
+      if (waitForStart) await stopped;
+    }
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([...this.sessions.keys()].map((p) => this.close(p)));
+    await Promise.all([...this.sessions.keys()].map((p) => this.close(p, true)));
     for (const w of this.watchers.values()) w.close();
     this.listeners.clear();
   }

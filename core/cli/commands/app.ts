@@ -48,10 +48,10 @@ export const appCommand: Command = {
     io.out(`TF.js backend: ${describeBackend()}`);
 
     if (shell !== 'browser') {
-      const electron = await findElectron();
-      if ('path' in electron) return runElectron(electron, workspace, io);
-      if (shell === 'electron') throw new UserError(`--shell electron: ${electron.missing}`);
-      io.out(`Shell: browser mode (${electron.missing})`);
+      const why = await tryElectron(workspace, io);
+      if (typeof why === 'number') return why;
+      if (shell === 'electron') throw new UserError(`--shell electron: ${why}`);
+      io.out(`Shell: browser mode (${why})`);
     } else io.out('Shell: browser mode (--shell browser)');
     return runBrowser(args, workspace, io);
   },
@@ -80,26 +80,20 @@ async function runBrowser(args: ParsedArgs, workspace: string, io: CliIO): Promi
 
 /** The Electron launcher lives in electron/ (core never imports it); loaded by path when present. */
 interface ElectronLauncher {
-  findElectronBinary(): { path: string } | { missing: string };
-  launchElectron(opts: { workspace: string; io: CliIO }): Promise<number>;
+  launchElectron(opts: { workspace: string; io: { out(l: string): void; err(l: string): void } }): Promise<
+    { launched: true; binary: string; exited: Promise<number> } | { launched: false; reason: string }
+  >;
 }
 
-async function launcher(): Promise<ElectronLauncher | undefined> {
+/** Electron's exit code once its window closes, or why Electron cannot run here. */
+async function tryElectron(workspace: string, io: CliIO): Promise<number | string> {
   const file = join(CHECKOUT, 'electron', 'launch.ts');
-  if (!existsSync(file)) return undefined;
-  return (await import(pathToFileURL(file).href)) as ElectronLauncher;
-}
-
-async function findElectron(): Promise<{ path: string } | { missing: string }> {
-  const l = await launcher();
-  if (!l) return { missing: 'the Electron launcher is not in this checkout' };
-  return l.findElectronBinary();
-}
-
-async function runElectron(_found: { path: string }, workspace: string, io: CliIO): Promise<number> {
-  io.out('Shell: Electron');
-  const l = (await launcher())!;
-  return l.launchElectron({ workspace, io });
+  if (!existsSync(file)) return 'the Electron launcher is not in this checkout';
+  const l = (await import(pathToFileURL(file).href)) as ElectronLauncher;
+  const r = await l.launchElectron({ workspace, io });
+  if (!r.launched) return r.reason;
+  io.out(`Shell: Electron (${r.binary})`);
+  return r.exited;
 }
 
 function hasDisplay(): boolean {

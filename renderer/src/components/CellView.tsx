@@ -1,9 +1,11 @@
-import { memo } from 'react';
+import { lazy, memo, Suspense } from 'react';
 import type { CellModel } from '../state/notebook.ts';
 import { useApp } from '../state/store.ts';
 import { Output } from '../outputs/Output.tsx';
 import { markdownHtml } from '../outputs/sanitize.ts';
-import { CodeEditor } from './CodeEditor.tsx';
+import { restart } from '../usecases.ts';
+// Monaco is most of the bundle: the notebook shows its text at once and the editor arrives after.
+const CodeEditor = lazy(() => import('./CodeEditor.tsx').then((m) => ({ default: m.CodeEditor })));
 
 interface Props {
   cell: CellModel;
@@ -34,6 +36,7 @@ export const CellView = memo(function CellView({ cell, index, selected, editing 
       </div>
       <div className="cell-body">
         {cell.type === 'code' || cell.type === 'raw' || showMarkdownSource ? (
+          <Suspense fallback={<pre className="editor editor-loading">{cell.source}</pre>}>
           <CodeEditor
             cellId={cell.id}
             value={cell.source}
@@ -47,6 +50,7 @@ export const CellView = memo(function CellView({ cell, index, selected, editing 
               dispatch({ type: 'mode', mode: 'edit' });
             }}
           />
+          </Suspense>
         ) : (
           <div
             className="markdown rendered"
@@ -59,6 +63,11 @@ export const CellView = memo(function CellView({ cell, index, selected, editing 
           />
         )}
         {cell.aborted && <div className="aborted">not run: {cell.aborted}</div>}
+        {cell.run.outputs.some((o) => o.output_type === 'error' && o.ename === 'KernelDied') && (
+          <div className="aborted">
+            The kernel died while this cell ran. <button onClick={() => void restart()}>Restart kernel</button>
+          </div>
+        )}
         {cell.type === 'code' && cell.run.outputs.length > 0 && (
           <div className="outputs" data-testid="outputs">
             {cell.run.outputs.map((o, i) => (

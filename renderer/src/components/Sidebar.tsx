@@ -93,7 +93,7 @@ function Entry({ entry, onRename }: { entry: TreeEntryT; onRename(path: string):
             if (confirm(`Delete ${entry.path}? This cannot be undone.`)) void deleteNotebook(entry.path);
           }}
         >
-          🗑
+          ✕
         </button>
       </span>
     </li>

@@ -3,7 +3,10 @@ import { gradeColor, LREF5 } from './grades.ts';
 import { pickMime, stripAnsi, text } from './mime.ts';
 import { markdownHtml, safeHtml } from './sanitize.ts';
 import { TableOutput, type TableData } from './TableOutput.tsx';
-import { VegaOutput } from './VegaOutput.tsx';
+import { lazy, Suspense } from 'react';
+
+// Vega is large and only some notebooks draw charts: loaded on the first chart.
+const VegaOutput = lazy(() => import('./VegaOutput.tsx').then((m) => ({ default: m.VegaOutput })));
 
 /** One nbformat output: streams, errors, and MIME bundles drawn by the richest renderer we have. */
 export function Output({ output }: { output: NbOutput }) {
@@ -36,7 +39,11 @@ export function Bundle({ data }: { data: Record<string, unknown> }) {
       return <ProgressOutput data={v as ProgressData} />;
     case 'application/vnd.vegalite.v5+json':
     case 'application/vnd.vegalite.v4+json':
-      return <VegaOutput spec={v as Record<string, unknown>} />;
+      return (
+        <Suspense fallback={<pre className="result muted">{text(data['text/plain'] ?? 'chart')}</pre>}>
+          <VegaOutput spec={v as Record<string, unknown>} />
+        </Suspense>
+      );
     case 'image/png':
     case 'image/jpeg':
       return <img className="image-output" alt="output" src={`data:${mime};base64,${text(v).replace(/\s/g, '')}`} />;

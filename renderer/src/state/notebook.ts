@@ -184,12 +184,9 @@ export function reduce(s: NotebookState, a: Action): NotebookState {
 function onEvent(s: NotebookState, e: AppEvent): NotebookState {
   if (e.path !== s.path) return s;
   switch (e.type) {
-    case 'kernel.state': {
-      // A dead or restarted kernel ends every run in flight; their cells show it.
-      const ended = e.state === 'dead' || e.state === 'restarting';
-      const cells = ended ? s.cells.map((c) => (c.run.phase === 'queued' || c.run.phase === 'running' ? { ...c, run: { ...c.run, phase: 'idle' as const, msg_id: undefined } } : c)) : s.cells;
-      return { ...s, cells, kernel: e.state, kernelReason: e.reason };
-    }
+    case 'kernel.state':
+      // Runs in flight when a kernel dies end with their own KernelDied error message, on their cell.
+      return { ...s, kernel: e.state, kernelReason: e.state === 'dead' ? e.reason : undefined };
     case 'cell.queued':
       return mapCell(s, e.cell_id, (c) => ({ ...c, run: { ...c.run, phase: 'queued', outputs: [], displays: {}, execution_count: null, msg_id: undefined }, errorLine: undefined, aborted: undefined }));
     case 'cell.aborted':
@@ -197,8 +194,8 @@ function onEvent(s: NotebookState, e: AppEvent): NotebookState {
     case 'kernel.message': {
       const m = e.message;
       return mapCell(s, e.cell_id, (c) => {
-        // The first message of a run names its msg_id; the cell then follows that execution only.
-        const run = c.run.msg_id === undefined && 'msg_id' in m && m.msg_id ? { ...c.run, msg_id: m.msg_id } : c.run;
+        // The first message of a queued run names its msg_id; the cell then follows that execution only.
+        const run = c.run.phase === 'queued' && c.run.msg_id === undefined && 'msg_id' in m && m.msg_id ? { ...c.run, msg_id: m.msg_id } : c.run;
         const next = transitionCell(run, m);
         return { ...c, run: next, errorLine: m.type === 'error' ? m.line : c.errorLine };
       }, m.type === 'execute_result' || m.type === 'display_data' || m.type === 'stream' || m.type === 'error' || m.type === 'update_display_data');
