@@ -52,6 +52,12 @@ describe.skipIf(skip)('the workbench app in Chromium (browser mode)', () => {
 
   const cell = (id: string) => page.locator(`[data-testid=cell][data-cell-id="${id}"]`);
   const idle = () => page.waitForSelector('[data-testid=kernel-status][data-state=idle]', { timeout: 60_000 });
+  /** Enters edit mode on the selected cell and types, once its editor has the focus. */
+  async function editSelected(text: string) {
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.monaco-editor.focused');
+    await page.keyboard.insertText(text);
+  }
   /** Types into a cell's Monaco editor, replacing its text. */
   async function setSource(id: string, text: string) {
     await cell(id).locator('.monaco-editor .view-lines').click();
@@ -93,8 +99,7 @@ describe.skipIf(skip)('the workbench app in Chromium (browser mode)', () => {
 
   it('marks the line of an error in the cell', async () => {
     await page.keyboard.press('b');
-    await page.keyboard.press('Enter');
-    await page.keyboard.insertText("const ok = 1;\nthrow new Error('bad grade');");
+    await editSelected("const ok = 1;\nthrow new Error('bad grade');");
     await page.keyboard.press('Shift+Enter');
     const failing = page.locator('[data-testid=cell][data-phase=error]');
     await expect.poll(() => failing.locator('.output-error').textContent(), { timeout: 30_000 }).toContain('bad grade');
@@ -105,8 +110,7 @@ describe.skipIf(skip)('the workbench app in Chromium (browser mode)', () => {
   it('interrupts while (true) {} and the kernel keeps going', async () => {
     await page.keyboard.press('Escape');
     await page.keyboard.press('b');
-    await page.keyboard.press('Enter');
-    await page.keyboard.insertText('while (true) {}');
+    await editSelected('while (true) {}');
     await page.keyboard.press('Shift+Enter');
     await page.waitForSelector('[data-testid=kernel-status][data-state=busy]');
     await page.waitForSelector('[data-testid=cell][data-phase=running]');
@@ -167,8 +171,7 @@ describe.skipIf(skip)('the workbench app in Chromium (browser mode)', () => {
     await page.keyboard.press('Escape');
     await page.locator('[data-testid=notebook]').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('b');
-    await page.keyboard.press('Enter');
-    await page.keyboard.insertText('generateData');
+    await editSelected('generateData');
     await page.keyboard.press('Control+Space');
     const suggest = page.locator('.suggest-widget.visible');
     await expect.poll(() => suggest.textContent(), { timeout: 30_000 }).toContain('generateDataset');
@@ -201,11 +204,11 @@ describe.skipIf(skip)('the workbench app in Chromium (browser mode)', () => {
   it('shows a crashed kernel on its cell with a restart offer', async () => {
     await page.keyboard.press('Escape');
     await page.keyboard.press('b');
-    await page.keyboard.press('Enter');
-    await page.keyboard.insertText('process.exit(3)');
+    await editSelected('process.exit(3)');
     await page.keyboard.press('Control+Enter');
     await page.waitForSelector('[data-testid=kernel-status][data-state=dead]', { timeout: 30_000 });
     const crashed = page.locator('[data-testid=cell]:has-text("process.exit(3)")');
+    expect((await crashed.locator('.view-lines').textContent())?.trim()).toBe('process.exit(3)'); // no stray newline from the Enter
     await expect.poll(() => crashed.locator('.output-error').textContent()).toContain('KernelDied');
     await shot(page, '13-kernel-died');
     await crashed.locator('button:has-text("Restart kernel")').click();
@@ -246,13 +249,32 @@ describe.skipIf(skip)('the workbench app in Chromium (browser mode)', () => {
     expect(existsSync(join(ws, 'notebooks', 'scratch.ipynb'))).toBe(false);
   });
 
+  it('edits Markdown cells from the keyboard: A, M, Enter, Shift+Enter renders, D,D deletes', async () => {
+    await page.click('[data-testid=tree] >> text=chart.ipynb');
+    await page.waitForSelector('[data-cell-id=table]');
+    await cell('table').locator('.gutter').click();
+    await page.keyboard.press('a');
+    await page.keyboard.press('m');
+    await editSelected('## Notes from **review**');
+    await page.keyboard.press('Shift+Enter');
+    const notes = page.locator('[data-testid=cell].markdown h2:has-text("Notes from review")');
+    await expect.poll(() => notes.count()).toBe(1);
+    await expect.poll(() => notes.locator('strong').textContent()).toBe('review');
+    await shot(page, '16-markdown');
+    await notes.click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('d');
+    await page.keyboard.press('d');
+    await expect.poll(() => notes.count()).toBe(0);
+  });
+
   it('shows the shortcut list on H', async () => {
     await page.click('[data-testid=tree] >> text=chart.ipynb');
     await page.locator('[data-testid=notebook]').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Escape');
     await page.keyboard.press('h');
     await page.waitForSelector('[role=dialog] >> text=Keyboard shortcuts');
-    await shot(page, '16-shortcuts');
+    await shot(page, '17-shortcuts');
     await page.click('[role=dialog] >> text=Close');
   });
 

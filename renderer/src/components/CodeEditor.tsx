@@ -19,13 +19,16 @@ export function CodeEditor({ cellId, value, language, focused, errorLine, onChan
   const ref = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const decorations = useRef<monaco.editor.IEditorDecorationsCollection | null>(null);
   const [height, setHeight] = useState(Math.max(1, value.split('\n').length) * LINE + 10);
+  // Monaco mounts asynchronously: the cell may have been put in edit mode before it exists.
+  const focusedNow = useRef(focused);
+  focusedNow.current = focused;
 
   const onMount: OnMount = (editor) => {
     ref.current = editor;
     decorations.current = editor.createDecorationsCollection();
     editor.onDidContentSizeChange((e) => setHeight(e.contentHeight + 2));
     editor.onDidFocusEditorText(onFocus);
-    if (focused) editor.focus();
+    if (focusedNow.current) editor.focus();
     if (language === 'typescript') void loadLrefTypes();
   };
 

@@ -23,7 +23,7 @@ export function NotebookView() {
       <Toolbar />
       {nb.conflict && (
         <div className="banner warn" role="alert">
-          {nb.conflict.message} Your unsaved edits are still here.
+          {nb.conflict.message} {nb.dirty ? 'Your unsaved edits are still here.' : 'You have no unsaved edits.'}
           <button onClick={() => void reloadFromDisk()}>Reload from disk (drop my edits)</button>
           <button onClick={() => void save(true)}>Keep mine (overwrite the file)</button>
         </div>
@@ -99,7 +99,7 @@ function act(action: HotkeyAction, root: HTMLDivElement | null): void {
     case 'run-insert':
       if (i >= 0) void runCells([i]);
       insertCell(i + 1);
-      dispatch({ type: 'mode', mode: 'edit' });
+      setTimeout(() => dispatch({ type: 'mode', mode: 'edit' }));
       return;
     case 'save':
       void save();
@@ -109,8 +109,11 @@ function act(action: HotkeyAction, root: HTMLDivElement | null): void {
       toCommand();
       return;
     case 'edit-mode':
-      if (nb.cells[i]?.type === 'markdown') dispatch({ type: 'markdown-edit', index: i, editing: true });
-      dispatch({ type: 'mode', mode: 'edit' });
+      // After this key event ends: focusing the editor inside it would let the Enter type a newline.
+      setTimeout(() => {
+        if (nb.cells[i]?.type === 'markdown') dispatch({ type: 'markdown-edit', index: i, editing: true });
+        dispatch({ type: 'mode', mode: 'edit' });
+      });
       return;
     case 'insert-above':
       insertCell(Math.max(0, i));
