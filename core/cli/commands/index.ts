@@ -7,6 +7,8 @@ import { evalCommand } from './eval.ts';
 import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
 import { startCommand } from './start.ts';
+import { exportCommand } from './export.ts';
+import { serveCommand } from './serve.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -15,6 +17,8 @@ export const COMMANDS: Command[] = [
   trainCommand,
   pipelineCommand,
   evalCommand,
+  exportCommand,
+  serveCommand,
   runCommand,
   benchCommand,
   startCommand,
