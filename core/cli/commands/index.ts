@@ -9,6 +9,8 @@ import { benchCommand } from './bench.ts';
 import { startCommand } from './start.ts';
 import { exportCommand } from './export.ts';
 import { serveCommand } from './serve.ts';
+import { runsDiffCommand, runsListCommand, runsShowCommand } from './runs.ts';
+import { importPredictionsCommand } from './import-predictions.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -17,6 +19,10 @@ export const COMMANDS: Command[] = [
   trainCommand,
   pipelineCommand,
   evalCommand,
+  runsListCommand,
+  runsShowCommand,
+  runsDiffCommand,
+  importPredictionsCommand,
   exportCommand,
   serveCommand,
   runCommand,
