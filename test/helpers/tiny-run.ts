@@ -1,14 +1,17 @@
 import { join } from 'node:path';
 import { LREF5 } from '../../core/data/labels.ts';
+import type { PairRecord } from '../../core/data/schema.ts';
 import { splitByQuery } from '../../core/data/split.ts';
 import { generateDataset } from '../../core/data/synth/generate.ts';
 import { computeMetrics } from '../../core/eval/metrics.ts';
+import { initBackend } from '../../core/model/backend.ts';
 import { ModelConfig, TrainConfig } from '../../core/model/config.ts';
 import { RUN_FILES } from '../../core/runs/schema.ts';
 import { codeVersion, dataHash, newRunId, writeRun } from '../../core/runs/store.ts';
 import { loadPipelineConfig } from '../../core/stages/pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer } from '../../core/stages/relevance-model.ts';
-import { labelDataset } from '../../core/stages/stage-datasets.ts';
+import { cotDataset, labelDataset } from '../../core/stages/stage-datasets.ts';
+import { renderCompletion, renderPrompt } from '../../core/text/prompts.ts';
 import { loadTemplate } from '../../core/text/prompts.ts';
 
 /**
@@ -16,7 +19,8 @@ import { loadTemplate } from '../../core/text/prompts.ts';
  * variant "sft_all" trained for `steps` steps with its checkpoint, a "lexical"-like variant with no
  * checkpoint (predictions only), and the SFT dataset — a second or two instead of a pipeline run.
  */
-export function writeTinyRun(dir: string, opts: { steps?: number; seed?: number } = {}): { dir: string; runId: string; testPairs: number } {
+export async function writeTinyRun(dir: string, opts: { steps?: number; seed?: number } = {}): Promise<{ dir: string; runId: string; testPairs: number }> {
+  await initBackend(); // the fastest available (the cpu fallback makes this take seconds)
   const seed = opts.seed ?? 3;
   const pairs = generateDataset({ pairs: 240, seed }).pairs;
   const split = splitByQuery(pairs, { train: 0.8, valid: 0.1, test: 0.1, seed });
@@ -45,7 +49,7 @@ export function writeTinyRun(dir: string, opts: { steps?: number; seed?: number 
       ...test.map((p) => ({ pair_id: p.pair_id, variant: 'always_exact', label: 'Exact' })),
       ...test.map((p, i) => ({ pair_id: p.pair_id, variant: 'sft_all', label: preds[i].label, probs: preds[i].probs })),
     ],
-    datasets: { sft: labelDataset(template, split.train), cot: [], dpo: [] },
+    datasets: tinyDatasets(split.train),
     metrics: { version: 1, run_id: runId, config, seed, backend: 'test', data_hash: hash, timings, variants: metrics },
     run: {
       version: 1,
@@ -63,4 +67,24 @@ export function writeTinyRun(dir: string, opts: { steps?: number; seed?: number 
     },
   });
   return { dir, runId, testPairs: test.length };
+}
+
+/** The stage datasets of the tiny run: label SFT on the train split, and made-up EE/DR rationales and preferences for a few pairs. */
+function tinyDatasets(train: readonly PairRecord[]) {
+  const label = loadTemplate('label');
+  const templates = { ee: loadTemplate('ee'), ra: loadTemplate('ra'), dr: loadTemplate('dr') };
+  const few = train.slice(0, 6);
+  const cot = cotDataset(templates, few, {
+    ee: few.map((p) => ({ pair_id: p.pair_id, kind: 'ee' as const, rationale: `same type; so ${p.label}.` })),
+    dr: few.map((p) => ({ pair_id: p.pair_id, kind: 'dr' as const, rationale: 'the brand is met, so not Irrelevant.', wrong: p.label === 'Irrelevant' ? 'Exact' : 'Irrelevant' })),
+  }, LREF5);
+  const dpo = few.slice(0, 3).map((p) => ({
+    pair_id: p.pair_id,
+    prompt: renderPrompt(templates.ee, p),
+    chosen: renderCompletion(templates.ee, p.label, 'matches the query.'),
+    rejected: renderCompletion(templates.ee, 'Exact', 'looks fine.'),
+    gold: p.label,
+    rejected_label: 'Exact',
+  }));
+  return { sft: labelDataset(label, train), cot, dpo };
 }
