@@ -149,11 +149,16 @@ export async function startServer(judge: BundleJudge, opts: ServeOptions = {}): 
     url: `http://${host}:${addr.port}`,
     queue,
     async close() {
+      // 1. New requests get 503 (connection: close); requests already received run to the end.
       closing = true;
+      await queue.idle();
+      // 2. A short grace with the event loop free: requests that were on the wire while the model
+      //    computed are read now and answered (503 if they arrived after the signal), not reset.
+      await new Promise((r) => setTimeout(r, 250));
+      await queue.idle();
+      // 3. Stop listening and close idle keep-alive connections; cut anything left after 5 s.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await queue.idle();
-      // in-flight responses are written right after their job; give them a moment, then cut the rest
       const timer = setTimeout(() => server.closeAllConnections(), 5000);
       await closed;
       clearTimeout(timer);
@@ -228,7 +233,7 @@ function sendError(res: ServerResponse, err: unknown, log?: (line: string) => vo
     status = err.status;
     body = apiError(err.message, err.type, err.code, err.param);
     if (status === 401) headers['www-authenticate'] = 'Bearer';
-    if (status === 413) headers.connection = 'close';
+    if (status === 413 || status === 503) headers.connection = 'close';
   } else if (err instanceof QueueFullError) {
     status = 429;
     body = apiError(err.message, 'rate_limit_error', 'queue_full');
