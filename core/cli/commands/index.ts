@@ -11,6 +11,7 @@ import { exportCommand } from './export.ts';
 import { serveCommand } from './serve.ts';
 import { runsDiffCommand, runsListCommand, runsShowCommand } from './runs.ts';
 import { importPredictionsCommand } from './import-predictions.ts';
+import { judgeCommand } from './judge.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   runsShowCommand,
   runsDiffCommand,
   importPredictionsCommand,
+  judgeCommand,
   exportCommand,
   serveCommand,
   runCommand,
