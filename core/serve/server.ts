@@ -1,6 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import { apiError, ChatRequest, issueText, pairFromChat, RelevanceRequest, type RelevanceResult } from './protocol.ts';
 import type { BundleJudge } from './judge.ts';
@@ -216,7 +217,8 @@ function modelCard(judge: BundleJudge, created: number) {
 
 function health(judge: BundleJudge, q: QueueStats, closing: boolean) {
   const m = process.memoryUsage();
-  return { status: closing ? 'closing' : 'ok', model: judge.name, queue: q, memory: { rss: m.rss, heapUsed: m.heapUsed, external: m.external } };
+  // tensors: a count that grows with traffic is a leak in the model path
+  return { status: closing ? 'closing' : 'ok', model: judge.name, queue: q, memory: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, tensors: tf.memory().numTensors } };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

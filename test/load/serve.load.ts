@@ -52,7 +52,7 @@ const body = (i: number, pairs = 1) =>
     pairs: Array.from({ length: pairs }, (_, k) => ({ query: `cordless drill ${(i + k) % 50}`, title: `Bosch ${['red', 'blue', 'green'][i % 3]} cordless drill 18V`, brand: 'Bosch', attributes: { voltage: '18V' } })),
   });
 
-type Health = { memory: { rss: number; heapUsed: number }; queue: { batches: number; scoredPairs: number; maxBatch: number; refused: number } };
+type Health = { memory: { rss: number; heapUsed: number; tensors: number }; queue: { batches: number; scoredPairs: number; maxBatch: number; refused: number } };
 const health = async (url: string) => (await (await fetch(`${url}/healthz`)).json()) as Health;
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
@@ -92,6 +92,8 @@ describe('lref serve under load', () => {
       rss_mb_after: +(after.memory.rss / 2 ** 20).toFixed(1),
       heap_mb_before: +(before.memory.heapUsed / 2 ** 20).toFixed(1),
       heap_mb_after: +(after.memory.heapUsed / 2 ** 20).toFixed(1),
+      tensors_before: before.memory.tensors,
+      tensors_after: after.memory.tensors,
       forward_passes: after.queue.batches - before.queue.batches,
       mean_batch: +((after.queue.scoredPairs - before.queue.scoredPairs) / Math.max(1, after.queue.batches - before.queue.batches)).toFixed(2),
       max_batch: after.queue.maxBatch,
@@ -100,6 +102,7 @@ describe('lref serve under load', () => {
     writeFileSync(process.env.LREF_LOAD_OUT ?? join(tmpdir(), 'lref-load-result.json'), JSON.stringify(result, null, 1) + '\n');
     expect(failures.slice(0, 3)).toEqual([]);
     expect(result.requests).toBe(1000);
+    expect(result.tensors_after).toBe(result.tensors_before); // no tensor leaks per request
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
