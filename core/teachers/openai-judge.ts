@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { LabelScheme } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
-import { chatLines } from '../serve/protocol.ts';
+import { chatLines } from '../text/pair-lines.ts';
 import { parseAnswer } from '../text/prompts.ts';
 import { inputError } from '../util/errors.ts';
 import { OpenAITeacher, type ChatMessage, type OpenAITeacherConfig } from './openai.ts';
