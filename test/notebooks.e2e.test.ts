@@ -10,6 +10,7 @@ import { MIME } from '../core/kernel/display.ts';
 import { readNotebook, sourceText, type CodeCell, type Notebook } from '../core/kernel/notebook.ts';
 import { pct } from '../core/kernel/report.ts';
 import { readRun } from '../core/runs/store.ts';
+import { pipelineConfigOf } from '../core/stages/pipeline-config.ts';
 import { repoRoot } from '../core/util/paths.ts';
 
 /**
@@ -68,7 +69,7 @@ describe('example notebooks', () => {
     expectTableAndChart(nb);
 
     const run = readRun(runDir); // the notebook's parameters reached the pipeline
-    expect(run.run.config.train.steps).toBe(30);
+    expect(pipelineConfigOf(run.run.config, runDir).train.steps).toBe(30);
     expect(run.run.config.preset).toBe('smoke');
     const [ablation] = payloads(cell(nb, 'table'), MIME.table) as Table[];
     expect(column(ablation, 'variant')).toEqual(VARIANTS);

@@ -8,6 +8,7 @@ import { bufferIO } from './helpers/io.ts';
 import { LREF5 } from '../core/data/labels.ts';
 import { PredictionRecord } from '../core/runs/schema.ts';
 import { readRun } from '../core/runs/store.ts';
+import { pipelineConfigOf } from '../core/stages/pipeline-config.ts';
 import { loadRelevanceModel } from '../core/stages/relevance-model.ts';
 
 /**
@@ -66,7 +67,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     const run = readRun(out); // validates every file against core/runs/schema.ts
     expect(run.metrics.variants.map((m) => m.name)).toEqual(VARIANTS);
     expect(run.run.variants).toEqual(VARIANTS);
-    expect(run.run.config.train.steps).toBe(40);
+    expect(pipelineConfigOf(run.run.config, out).train.steps).toBe(40);
     expect(run.run.config.preset).toBe('smoke');
     expect(run.run.backend).toBe('wasm');
     expect(run.run.data).toMatchObject({ source: 'generator', scheme: 'lref5', pairs: 600 });

@@ -7,12 +7,15 @@ import { AtomicLineWriter, writeFileAtomic } from '../util/atomic.ts';
 import { inputError, UserError } from '../util/errors.ts';
 import { repoRoot } from '../util/paths.ts';
 import {
+  DATASET_FILES,
   MetricsFile,
   PairRecord,
   PredictionRecord,
+  PreferenceExample,
   RUN_FILES,
   RunManifest,
   SelectionRecord,
+  StageExample,
 } from './schema.ts';
 
 /**
@@ -27,6 +30,14 @@ export interface RunContents {
   predictions: readonly PredictionRecord[];
   selection: readonly SelectionRecord[];
   pairs: readonly PairRecord[];
+  /** the stage datasets as text (optional: runs before they were written have none) */
+  datasets?: StageDatasets;
+}
+
+export interface StageDatasets {
+  sft: readonly StageExample[];
+  cot: readonly StageExample[];
+  dpo: readonly PreferenceExample[];
 }
 
 function issueText(error: z.ZodError): string {
@@ -64,6 +75,7 @@ export function writeJsonl<S extends z.ZodType>(path: string, schema: S, records
 }
 
 export function writeRun(dir: string, c: RunContents): void {
+  if (c.datasets) writeDatasets(dir, c.datasets);
   writeJsonl(join(dir, RUN_FILES.pairs), PairRecord, c.pairs);
   writeJsonl(join(dir, RUN_FILES.selection), SelectionRecord, c.selection);
   writeJsonl(join(dir, RUN_FILES.predictions), PredictionRecord, c.predictions);
@@ -106,6 +118,20 @@ export function readJsonl<S extends z.ZodType>(file: string, schema: S): z.outpu
       out.push(parsed.data);
     });
   return out;
+}
+
+export function writeDatasets(dir: string, d: StageDatasets): void {
+  const at = (name: string) => join(dir, RUN_FILES.datasets, name);
+  writeJsonl(at(DATASET_FILES.sft), StageExample, d.sft);
+  writeJsonl(at(DATASET_FILES.cot), StageExample, d.cot);
+  writeJsonl(at(DATASET_FILES.dpo), PreferenceExample, d.dpo);
+}
+
+/** The run's stage datasets, or undefined when the run has none (written before they existed). */
+export function readDatasets(dir: string): StageDatasets | undefined {
+  const at = (name: string) => join(dir, RUN_FILES.datasets, name);
+  if (!existsSync(at(DATASET_FILES.sft))) return undefined;
+  return { sft: readJsonl(at(DATASET_FILES.sft), StageExample), cot: readJsonl(at(DATASET_FILES.cot), StageExample), dpo: readJsonl(at(DATASET_FILES.dpo), PreferenceExample) };
 }
 
 /** Reads and validates a whole run folder. */

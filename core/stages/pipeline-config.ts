@@ -246,3 +246,14 @@ function blame(layers: readonly [string, Json | undefined][], path: readonly Pro
 function fail(where: string, problem: string): never {
   throw where === 'command-line flags' ? new UserError(`${where}: ${problem}`) : inputError(where, undefined, problem);
 }
+
+/**
+ * A pipeline run's config, typed: run.json stores it as a versioned JSON object (core/runs does not
+ * know the pipeline's schema), so readers that need the fields parse it here. `source` names the file.
+ */
+export function pipelineConfigOf(config: unknown, source: string): PipelineConfig {
+  const parsed = PipelineConfig.safeParse(config);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw inputError(source, undefined, `config.${issue.path.join('.')}: ${issue.message} (not a pipeline config of this version)`);
+}

@@ -28,6 +28,8 @@ import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
+import { cotDataset, labelDataset, preferenceDataset } from './stage-datasets.ts';
+import type { StageDatasets } from '../runs/store.ts';
 import { randomSelection } from './select-rule.ts';
 
 /**
@@ -114,6 +116,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   const metrics: MetricsRecord[] = [];
   const predictions: PredictionRecord[] = [];
   const training: Record<string, TrainingTrace> = {};
+  // Each stage's training data as text (datasets/), for export to other trainers.
+  const datasets: { -readonly [K in keyof StageDatasets]: StageDatasets[K] } = { sft: [], cot: [], dpo: [] };
   const checkpoint = (variant: string) => join(dir, RUN_FILES.checkpoints, variant);
   const provenance = (variant: string) => ({ run_id: runId, variant, seed: cfg.seed, data_hash: data.hash });
   const record = (variant: string, labels: (string | null)[]) => {
@@ -212,6 +216,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     subsetBase?.dispose();
   }
   const { selection, selected } = stage1Result;
+  datasets.sft = labelDataset(templates.label, selection.selected);
 
   // 5. Stage 2: Multi-CoT from sft_selected.
   const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
@@ -224,6 +229,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     }
   });
   let policy: CotVariant | undefined;
+  const withLayout = (t: PromptTemplate) => (cfg.cot.answerFirst === undefined ? t : { ...t, answerFirst: cfg.cot.answerFirst });
+  datasets.cot = cotDataset({ ee: withLayout(templates.ee), ra: withLayout(templates.ra), dr: withLayout(templates.dr) }, cotPairs, cot.rationales, scheme, cfg.cot.rules);
   try {
     for (const v of cot.variants) {
       training[v.name] = { steps: v.losses.length, losses: v.losses };
@@ -255,6 +262,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     for (const r of extra) byId.set(r.pair_id, r.rationale);
     const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
     const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
+    datasets.dpo = preferenceDataset(asked.template, minePool, prefs, tokenizer, scheme, policy.rules);
     if (prefs.length === 0) {
       // Nothing to prefer: DPO would not move the policy, so +dpo is the policy itself (said so in notes).
       log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
@@ -302,6 +310,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     pairs: test,
     selection: selection.records,
     predictions,
+    datasets,
     metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics },
     run: {
       version: 1,

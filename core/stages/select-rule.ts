@@ -80,41 +80,9 @@ export function parseSelectionConfig(raw: unknown, source = 'selection config'):
   throw new UserError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
 }
 
-/** Why a pair was kept or dropped; the keys of the per-reason counts. */
-export const SelectionReason = z.enum([
-  'kept: hard, learnable, not a likely mislabel',
-  'easy: IM right',
-  'not learnable: CI wrong',
-  'likely mislabel: MS agrees',
-  'MS disagrees (msDirection eq)',
-  'over budget: less hard than those kept',
-  'top-up: the rule kept too few',
-  'balance: over its grade\'s share',
-  'balance: topped up its grade',
-  'random: drawn',
-  'random: not drawn',
-  'all: no selection',
-]);
-export type SelectionReason = z.infer<typeof SelectionReason>;
-
-/** One line of selection.jsonl: one training pair, what the aux models said, and the verdict. */
-export const SelectionRecord = z
-  .object({
-    pair_id: z.string().min(1),
-    gold: z.string().min(1),
-    /** aux model predictions; absent for selector "all" (no aux models are trained) */
-    im: z.string().optional(),
-    ci: z.string().optional(),
-    ms: z.string().optional(),
-    /** IM's probability of the gold label: how hard the pair is (lower = harder) */
-    im_p_gold: z.number().min(0).max(1).optional(),
-    /** the teacher's label′ when the pair was in MS's training sample */
-    ms_target: z.string().optional(),
-    kept: z.boolean(),
-    reason: SelectionReason,
-  })
-  .strict();
-export type SelectionRecord = z.infer<typeof SelectionRecord>;
+// The record of selection.jsonl is a run-file schema: it lives with the others in core/runs.
+import { SelectionReason, SelectionRecord } from '../runs/schema.ts';
+export { SelectionReason, SelectionRecord };
 
 /**
  * The LREF keep rule: IM(x) ≠ L(x) (hard) ∧ CI(x) = L(x) (learnable) ∧ MS(x) ≠ L(x) (not a likely

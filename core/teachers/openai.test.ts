@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LREF5 } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
-import { OpenAITeacher, parseRetryAfter, Semaphore, TeacherRequestError, loadTemplates } from './openai.ts';
+import { OpenAITeacher, Semaphore, TeacherRequestError, loadTemplates } from './openai.ts';
 import { UserError } from '../util/errors.ts';
 
 /**
@@ -276,15 +276,6 @@ describe('helpers', () => {
     );
     expect(done).toEqual([0, 1, 2, 3, 4]);
     expect(peak).toBe(2);
-  });
-
-  it('parses Retry-After as seconds, HTTP date and retry-after-ms', () => {
-    expect(parseRetryAfter(new Headers({ 'retry-after': '2' }))).toBe(2000);
-    expect(parseRetryAfter(new Headers({ 'retry-after': '0.5' }))).toBe(500);
-    expect(parseRetryAfter(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }))).toBe(250);
-    const now = Date.parse('2025-03-01T00:00:00Z');
-    expect(parseRetryAfter(new Headers({ 'retry-after': 'Sat, 01 Mar 2025 00:00:03 GMT' }), now)).toBe(3000);
-    expect(parseRetryAfter(new Headers({}))).toBeUndefined();
   });
 
   it('loads an edited templates file and rejects an unknown placeholder with the file named', () => {

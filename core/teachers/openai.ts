@@ -1,19 +1,20 @@
 import { readFileSync } from 'node:fs';
+import OpenAI from 'openai';
 import { z } from 'zod';
 import defaultTemplatesJson from './openai-templates.json' with { type: 'json' };
 import type { LabelScheme } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
 import { inputError, UserError } from '../util/errors.ts';
-import { Rng } from '../util/rng.ts';
 import { cacheKey, ResponseCache } from './cache.ts';
 import { parseLabel, type ConfusableRequest, type RationaleRequest, type Teacher } from './teacher.ts';
 
 /**
  * A teacher over any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp server,
- * Ollama's /v1, …). It POSTs to `${baseUrl}/chat/completions` — following the OpenAI SDK, baseUrl
- * includes the version segment, e.g. "https://api.openai.com/v1" or "http://127.0.0.1:8000/v1".
- * Requests are limited to `concurrency` at a time, retried on 429/5xx/network errors/timeouts
- * with exponential backoff and jitter (honouring Retry-After), and cached on disk so a re-run is free.
+ * Ollama's /v1, `lref serve`, …) through the official `openai` npm client: baseUrl includes the
+ * version segment, e.g. "https://api.openai.com/v1" or "http://127.0.0.1:8000/v1". The client does
+ * the transport — timeouts, retries on 408/409/429/5xx/network errors with exponential backoff and
+ * jitter, Retry-After — and we keep what it does not: at most `concurrency` requests in flight, one
+ * request for identical concurrent calls, and the on-disk cache so a re-run is free.
  */
 export const OpenAITeacherConfig = z
   .object({
@@ -29,20 +30,23 @@ export const OpenAITeacherConfig = z
     maxTokens: z.number().int().positive().default(400),
     /** requests in flight at once; 4 stays under most providers' default per-key limits */
     concurrency: z.number().int().positive().default(4),
-    /** extra attempts after the first on retryable failures */
+    /** extra attempts after the first on retryable failures (the openai client's maxRetries) */
     retries: z.number().int().min(0).default(4),
-    /** per attempt, covering connect, response and body */
+    /** per attempt, covering connect, response and body (the openai client's timeout) */
     timeoutMs: z.number().int().positive().default(60_000),
-    /** first backoff; doubles each retry up to maxBackoffMs, then scaled by a jitter in [0.5, 1) */
+    /**
+     * No longer used (kept so configs written before the move to the openai client still parse):
+     * the client backs off from 0.5 s doubling to 8 s with jitter, and waits as long as a
+     * Retry-After of up to 60 s asks.
+     */
     backoffMs: z.number().min(0).default(500),
     maxBackoffMs: z.number().min(0).default(30_000),
-    /** a server's Retry-After is honoured up to this long (a misconfigured proxy can say "3600") */
     maxRetryAfterMs: z.number().min(0).default(300_000),
     /** response cache folder; omit to disable caching */
     cacheDir: z.string().optional(),
     /** a JSON file in the shape of openai-templates.json, to edit the prompts without touching code */
     templatesFile: z.string().optional(),
-    /** seeds the backoff jitter */
+    /** no longer used (the openai client draws its own backoff jitter); kept so older configs parse */
     seed: z.number().int().default(0),
   })
   .strict();
@@ -178,26 +182,6 @@ export class TeacherRequestError extends UserError {
   }
 }
 
-const ChatCompletion = z.object({
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional() }) })).min(1),
-});
-
-type Attempt =
-  | { ok: true; text: string }
-  | { ok: false; retryable: boolean; status?: number; message: string; retryAfterMs?: number };
-
-/** Retry-After in ms: OpenAI's retry-after-ms, else Retry-After as seconds or an HTTP date. */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
-  const v = headers.get('retry-after');
-  if (v === null) return undefined;
-  const secs = Number(v);
-  if (v.trim() !== '' && Number.isFinite(secs) && secs >= 0) return secs * 1000;
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
 function excerpt(body: string, max = 300): string {
   const flat = body.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty body)';
@@ -209,7 +193,13 @@ function describeNetworkError(err: unknown): string {
   return cause ? `${e.message ?? String(err)} (${cause})` : (e.message ?? String(err));
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** What one call's HTTP attempts looked like, seen from the fetch the client is given. */
+interface CallTrace {
+  attempts: number;
+  lastStatus?: number;
+  lastStatusText?: string;
+  lastBody?: string;
+}
 
 // ---------------------------------------------------------------- the teacher
 
@@ -228,7 +218,6 @@ export class OpenAITeacher implements Teacher {
   private readonly templates: TeacherTemplates;
   private readonly cache: ResponseCache | undefined;
   private readonly semaphore: Semaphore;
-  private readonly jitter: Rng;
   /** identical requests already on the wire share one response */
   private readonly inflight = new Map<string, Promise<string>>();
 
@@ -244,7 +233,6 @@ export class OpenAITeacher implements Teacher {
     this.templates = this.config.templatesFile ? loadTemplates(this.config.templatesFile) : DEFAULT_TEMPLATES;
     this.cache = this.config.cacheDir ? new ResponseCache(this.config.cacheDir) : undefined;
     this.semaphore = new Semaphore(this.config.concurrency);
-    this.jitter = new Rng(this.config.seed);
   }
 
   async rationale(req: RationaleRequest): Promise<string> {
@@ -313,74 +301,53 @@ export class OpenAITeacher implements Teacher {
 
   private async postWithRetries(messages: ChatMessage[]): Promise<string> {
     const key = this.apiKey(); // checked before the first request, so a missing key costs no traffic
-    const body = JSON.stringify({
-      model: this.config.model,
-      messages,
-      temperature: this.config.temperature,
-      max_tokens: this.config.maxTokens,
+    const trace: CallTrace = { attempts: 0 };
+    // One client per call, so its fetch can record this call's attempts (counts, the last failure's
+    // status line and body for the error message); constructing one costs nothing.
+    const client = new OpenAI({
+      baseURL: this.config.baseUrl.replace(/\/+$/, ''),
+      apiKey: key ?? 'none',
+      maxRetries: this.config.retries,
+      timeout: this.config.timeoutMs,
+      fetch: async (url: string | URL | Request, init?: RequestInit) => {
+        trace.attempts++;
+        this.stats.requests++;
+        const headers = new Headers(init?.headers);
+        if (key === undefined) headers.delete('authorization'); // a local server that needs no key gets none
+        const res = await fetch(url, { ...init, headers });
+        if (!res.ok) {
+          trace.lastStatus = res.status;
+          trace.lastStatusText = res.statusText;
+          trace.lastBody = await res.clone().text();
+        }
+        return res;
+      },
     });
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (key !== undefined) headers.authorization = `Bearer ${key}`;
-
-    for (let attempt = 0; ; attempt++) {
-      const result = await this.attempt(body, headers);
-      if (result.ok) return result.text;
-      const attempts = attempt + 1;
-      if (!result.retryable || attempt >= this.config.retries) {
-        throw new TeacherRequestError(
-          `${this.id}: POST ${this.url} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${result.message}`,
-          result.status,
-          attempts,
-        );
-      }
-      this.stats.retries++;
-      await sleep(this.retryDelay(attempt, result.retryAfterMs));
-    }
-  }
-
-  /** Exponential backoff with jitter, but never sooner than the server asked (capped). */
-  private retryDelay(attempt: number, retryAfterMs: number | undefined): number {
-    const { backoffMs, maxBackoffMs, maxRetryAfterMs } = this.config;
-    const exp = Math.min(maxBackoffMs, backoffMs * 2 ** attempt) * (0.5 + 0.5 * this.jitter.next());
-    return retryAfterMs === undefined ? exp : Math.max(exp, Math.min(retryAfterMs, maxRetryAfterMs));
-  }
-
-  private async attempt(body: string, headers: Record<string, string>): Promise<Attempt> {
-    this.stats.requests++;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.config.timeoutMs);
+    const fail = (message: string, status?: number) => {
+      const n = trace.attempts;
+      return new TeacherRequestError(`${this.id}: POST ${this.url} failed after ${n} attempt${n === 1 ? '' : 's'}: ${message}`, status, n);
+    };
     try {
-      const res = await fetch(this.url, { method: 'POST', headers, body, signal: controller.signal });
-      const text = await res.text();
-      if (!res.ok) {
-        return {
-          ok: false,
-          // 408/429/5xx are the server's way of saying "later"; other 4xx will not change on retry.
-          retryable: res.status === 408 || res.status === 429 || res.status >= 500,
-          status: res.status,
-          message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${excerpt(text)}`,
-          retryAfterMs: parseRetryAfter(res.headers),
-        };
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return { ok: false, retryable: false, status: res.status, message: `response is not JSON: ${excerpt(text)}` };
-      }
-      const parsed = ChatCompletion.safeParse(json);
-      const content = parsed.success ? parsed.data.choices[0].message.content : undefined;
-      if (!content) {
-        return { ok: false, retryable: false, status: res.status, message: `response has no choices[0].message.content: ${excerpt(text)}` };
-      }
-      return { ok: true, text: content };
+      const completion = await client.chat.completions.create({
+        model: this.config.model,
+        messages,
+        temperature: this.config.temperature,
+        max_tokens: this.config.maxTokens,
+      });
+      const content = completion.choices?.[0]?.message?.content;
+      if (!content) throw fail(`response has no choices[0].message.content: ${excerpt(JSON.stringify(completion))}`);
+      return content;
     } catch (err) {
-      if (controller.signal.aborted) {
-        return { ok: false, retryable: true, message: `timed out after ${this.config.timeoutMs} ms (timeoutMs)` };
+      if (err instanceof TeacherRequestError) throw err;
+      if (err instanceof OpenAI.APIConnectionTimeoutError) throw fail(`timed out after ${this.config.timeoutMs} ms (timeoutMs)`);
+      if (err instanceof OpenAI.APIConnectionError) throw fail(`network error: ${describeNetworkError(err.cause ?? err)}`);
+      if (err instanceof OpenAI.APIError && err.status !== undefined) {
+        const line = `HTTP ${err.status}${trace.lastStatusText ? ` ${trace.lastStatusText}` : ''}`;
+        throw fail(`${line}: ${excerpt(trace.lastBody ?? err.message)}`, err.status);
       }
-      return { ok: false, retryable: true, message: `network error: ${describeNetworkError(err)}` };
+      throw fail((err as Error).message ?? String(err));
     } finally {
-      clearTimeout(timer);
+      this.stats.retries += Math.max(0, trace.attempts - 1);
     }
   }
 }

@@ -8,6 +8,11 @@ import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
 import { demoCommand } from './demo.ts';
 import { appCommand } from './app.ts';
+import { exportCommand } from './export.ts';
+import { serveCommand } from './serve.ts';
+import { runsDiffCommand, runsListCommand, runsShowCommand } from './runs.ts';
+import { importPredictionsCommand } from './import-predictions.ts';
+import { judgeCommand } from './judge.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -17,6 +22,13 @@ export const COMMANDS: Command[] = [
   trainCommand,
   pipelineCommand,
   evalCommand,
+  runsListCommand,
+  runsShowCommand,
+  runsDiffCommand,
+  importPredictionsCommand,
+  judgeCommand,
+  exportCommand,
+  serveCommand,
   runCommand,
   benchCommand,
   demoCommand,
