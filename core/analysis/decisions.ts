@@ -1,0 +1,261 @@
+import { z } from 'zod';
+
+/**
+ * The decision matrix: one row per pair, one column per (run, variant), a cell the predicted grade.
+ * Column-oriented typed arrays, so every filter is a tight loop over 100K rows (a few ms) and the
+ * same code runs in the renderer, in tests and in the benchmark. Pure: no I/O, no DOM.
+ */
+export interface PairRow {
+  pair_id: string;
+  query: string;
+  title: string;
+  band?: string;
+  intent?: string;
+}
+
+export interface DecisionColumn {
+  /** "run/variant", stable across views (a URL names columns by it) */
+  id: string;
+  run: string;
+  variant: string;
+  /** grade index into `labels` per row; UNPARSEABLE or MISSING otherwise */
+  pred: Int8Array;
+  /** the predicted grade's probability where the variant reports one, else NaN */
+  prob: Float32Array;
+}
+
+export interface DecisionTable {
+  /** grade names, best → worst: a smaller index is a higher grade */
+  labels: string[];
+  rows: PairRow[];
+  gold: Int8Array;
+  columns: DecisionColumn[];
+}
+
+export const UNPARSEABLE = -1;
+export const MISSING = -2;
+
+/** The view's filters; all that are set must hold (AND). Columns are named by id. */
+export const Filters = z.object({
+  /** wrong in any chosen column (or in `focus` when set) */
+  errors: z.boolean().optional(),
+  /** the chosen columns do not all agree */
+  different: z.boolean().optional(),
+  /** how the prediction moved from one column to another */
+  changed: z.object({ from: z.string(), to: z.string(), kind: z.enum(['any', 'fixed', 'broken', 'up', 'down']) }).optional(),
+  /** two or more grades from gold in any chosen column (or `focus`) */
+  offBy2: z.boolean().optional(),
+  /** graded higher than gold (the optimistic bias) in any chosen column (or `focus`) */
+  optimistic: z.boolean().optional(),
+  gold: z.array(z.string()).optional(),
+  /** a column's predicted grade is one of these ("unparseable" names outputs with no grade) */
+  pred: z.object({ column: z.string(), labels: z.array(z.string()) }).optional(),
+  /** a second column's predicted grade, for a transition-matrix cell */
+  pred2: z.object({ column: z.string(), labels: z.array(z.string()) }).optional(),
+  band: z.array(z.string()).optional(),
+  intent: z.array(z.string()).optional(),
+  /** text in query or title (case-insensitive); a regex when `regex` */
+  search: z.string().optional(),
+  regex: z.boolean().optional(),
+  /** the column that errors / offBy2 / optimistic look at; all chosen columns when unset */
+  focus: z.string().optional(),
+});
+export type Filters = z.infer<typeof Filters>;
+
+export type FilterKey = keyof Filters;
+
+const wrong = (p: number, g: number) => p !== g && p !== MISSING && g >= 0;
+
+/** Which rows pass `filters` over the chosen columns, in table order. Throws on a bad regex. */
+export function filterRows(t: DecisionTable, chosen: readonly string[], filters: Filters): Int32Array {
+  const cols = columnsById(t, chosen);
+  const focus = filters.focus ? columnsById(t, [filters.focus]) : cols;
+  const test = rowTest(t, cols, focus, filters);
+  const out = new Int32Array(t.rows.length);
+  let n = 0;
+  for (let i = 0; i < t.rows.length; i++) if (test(i)) out[n++] = i;
+  return out.slice(0, n);
+}
+
+function rowTest(t: DecisionTable, cols: DecisionColumn[], focus: DecisionColumn[], f: Filters): (i: number) => boolean {
+  const tests: ((i: number) => boolean)[] = [];
+  const g = t.gold;
+  if (f.errors) tests.push((i) => focus.some((c) => wrong(c.pred[i], g[i])));
+  if (f.different && cols.length > 1) tests.push((i) => cols.some((c) => c.pred[i] !== cols[0].pred[i]));
+  if (f.offBy2) tests.push((i) => focus.some((c) => c.pred[i] >= 0 && g[i] >= 0 && Math.abs(c.pred[i] - g[i]) >= 2));
+  if (f.optimistic) tests.push((i) => focus.some((c) => c.pred[i] >= 0 && g[i] >= 0 && c.pred[i] < g[i]));
+  if (f.changed) {
+    const [a, b] = columnsById(t, [f.changed.from, f.changed.to]);
+    const kind = f.changed.kind;
+    tests.push((i) => {
+      const pa = a.pred[i];
+      const pb = b.pred[i];
+      if (kind === 'any') return pa !== pb;
+      if (kind === 'fixed') return pa !== g[i] && pb === g[i];
+      if (kind === 'broken') return pa === g[i] && pb !== g[i];
+      if (pa < 0 || pb < 0) return false;
+      return kind === 'up' ? pb < pa : pb > pa; // up the grade scale = a better grade = a smaller index
+    });
+  }
+  if (f.gold?.length) {
+    const want = labelSet(t, f.gold);
+    tests.push((i) => want.has(g[i]));
+  }
+  for (const p of [f.pred, f.pred2]) {
+    if (!p) continue;
+    const [c] = columnsById(t, [p.column]);
+    const want = labelSet(t, p.labels);
+    tests.push((i) => want.has(c.pred[i]));
+  }
+  if (f.band?.length) {
+    const want = new Set(f.band);
+    tests.push((i) => want.has(t.rows[i].band ?? ''));
+  }
+  if (f.intent?.length) {
+    const want = new Set(f.intent);
+    tests.push((i) => want.has(t.rows[i].intent ?? ''));
+  }
+  if (f.search) {
+    if (f.regex) {
+      const re = new RegExp(f.search, 'i');
+      tests.push((i) => re.test(t.rows[i].query) || re.test(t.rows[i].title));
+    } else {
+      const needle = f.search.toLowerCase();
+      tests.push((i) => lower(t, i).includes(needle));
+    }
+  }
+  return (i) => {
+    for (const test of tests) if (!test(i)) return false;
+    return true;
+  };
+}
+
+const lowered = new WeakMap<DecisionTable, string[]>();
+function lower(t: DecisionTable, i: number): string {
+  let l = lowered.get(t);
+  if (!l) {
+    l = t.rows.map((r) => `${r.query}\u0000${r.title}`.toLowerCase());
+    lowered.set(t, l);
+  }
+  return l[i];
+}
+
+function labelSet(t: DecisionTable, names: readonly string[]): Set<number> {
+  return new Set(names.map((n) => (n === 'unparseable' ? UNPARSEABLE : t.labels.indexOf(n))));
+}
+
+export function columnsById(t: DecisionTable, ids: readonly string[]): DecisionColumn[] {
+  return ids.map((id) => {
+    const c = t.columns.find((x) => x.id === id);
+    if (!c) throw new Error(`no column "${id}" (have: ${t.columns.map((x) => x.id).join(', ')})`);
+    return c;
+  });
+}
+
+/** Each toggle filter's count if it were switched on with the others as they are. */
+export const TOGGLES = ['errors', 'different', 'offBy2', 'optimistic'] as const;
+export function toggleCounts(t: DecisionTable, chosen: readonly string[], filters: Filters): Record<(typeof TOGGLES)[number] | 'all', number> {
+  const out = { all: filterRows(t, chosen, { ...filters, errors: false, different: false, offBy2: false, optimistic: false }).length } as Record<(typeof TOGGLES)[number] | 'all', number>;
+  for (const k of TOGGLES) out[k] = filterRows(t, chosen, { ...filters, [k]: true }).length;
+  return out;
+}
+
+/** How many rows each `changed` kind keeps between two columns, with the other filters as they are. */
+export function changeCounts(t: DecisionTable, chosen: readonly string[], filters: Filters, from: string, to: string): Record<'any' | 'fixed' | 'broken' | 'up' | 'down', number> {
+  const kinds = ['any', 'fixed', 'broken', 'up', 'down'] as const;
+  return Object.fromEntries(kinds.map((kind) => [kind, filterRows(t, chosen, { ...filters, changed: { from, to, kind } }).length])) as Record<(typeof kinds)[number], number>;
+}
+
+export type SortKey = { by: 'table' } | { by: 'gold' } | { by: 'disagreement' } | { by: 'column'; column: string } | { by: 'prob'; column: string };
+
+/** Sorts row indexes (a copy); ties keep table order. */
+export function sortRows(t: DecisionTable, rows: Int32Array, chosen: readonly string[], key: SortKey, desc = false): Int32Array {
+  if (key.by === 'table') return desc ? rows.slice().reverse() : rows;
+  let score: (i: number) => number;
+  if (key.by === 'gold') score = (i) => t.gold[i];
+  else if (key.by === 'column') {
+    const [c] = columnsById(t, [key.column]);
+    score = (i) => c.pred[i];
+  } else if (key.by === 'prob') {
+    const [c] = columnsById(t, [key.column]);
+    score = (i) => (Number.isNaN(c.prob[i]) ? -1 : c.prob[i]);
+  } else {
+    const cols = columnsById(t, chosen);
+    // distinct grades first, then how far apart they are: the most disputed pairs on top
+    score = (i) => {
+      const seen = new Set<number>();
+      let lo = 99;
+      let hi = -99;
+      for (const c of cols) {
+        const p = c.pred[i];
+        seen.add(p);
+        if (p >= 0) {
+          lo = Math.min(lo, p);
+          hi = Math.max(hi, p);
+        }
+      }
+      return seen.size * 100 + (hi >= lo ? hi - lo : 0);
+    };
+    desc = !desc;
+  }
+  const idx = Array.from(rows);
+  const s = new Float64Array(t.rows.length);
+  for (const i of idx) s[i] = score(i);
+  idx.sort((a, b) => (desc ? s[b] - s[a] : s[a] - s[b]) || a - b);
+  return Int32Array.from(idx);
+}
+
+/** counts[gold][pred] for one column over the given rows; the last column counts unparseable outputs. */
+export function confusion(t: DecisionTable, column: string, rows: Int32Array): number[][] {
+  const [c] = columnsById(t, [column]);
+  const n = t.labels.length;
+  const m = Array.from({ length: n }, () => new Array<number>(n + 1).fill(0));
+  for (const i of rows) {
+    const g = t.gold[i];
+    const p = c.pred[i];
+    if (g < 0 || p === MISSING) continue;
+    m[g][p === UNPARSEABLE ? n : p]++;
+  }
+  return m;
+}
+
+/** counts[pred in a][pred in b]: where one variant's decisions went in another (last index: unparseable). */
+export function transition(t: DecisionTable, from: string, to: string, rows: Int32Array): number[][] {
+  const [a, b] = columnsById(t, [from, to]);
+  const n = t.labels.length;
+  const m = Array.from({ length: n + 1 }, () => new Array<number>(n + 1).fill(0));
+  for (const i of rows) {
+    const pa = a.pred[i];
+    const pb = b.pred[i];
+    if (pa === MISSING || pb === MISSING) continue;
+    m[pa === UNPARSEABLE ? n : pa][pb === UNPARSEABLE ? n : pb]++;
+  }
+  return m;
+}
+
+/** The wire form of a table: plain arrays, as the contract carries it. */
+export const WireTable = z.object({
+  labels: z.array(z.string()),
+  rows: z.array(z.object({ pair_id: z.string(), query: z.string(), title: z.string(), band: z.string().optional(), intent: z.string().optional() })),
+  gold: z.array(z.number().int()),
+  columns: z.array(z.object({ id: z.string(), run: z.string(), variant: z.string(), pred: z.array(z.number().int()), prob: z.array(z.number().nullable()) })),
+});
+export type WireTable = z.infer<typeof WireTable>;
+
+export function toWire(t: DecisionTable): WireTable {
+  return {
+    labels: t.labels,
+    rows: t.rows,
+    gold: Array.from(t.gold),
+    columns: t.columns.map((c) => ({ id: c.id, run: c.run, variant: c.variant, pred: Array.from(c.pred), prob: Array.from(c.prob, (p) => (Number.isNaN(p) ? null : p)) })),
+  };
+}
+
+export function fromWire(w: WireTable): DecisionTable {
+  return {
+    labels: w.labels,
+    rows: w.rows,
+    gold: Int8Array.from(w.gold),
+    columns: w.columns.map((c) => ({ id: c.id, run: c.run, variant: c.variant, pred: Int8Array.from(c.pred), prob: Float32Array.from(c.prob, (p) => p ?? NaN) })),
+  };
+}
