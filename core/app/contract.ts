@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { KernelMessage, KernelState } from '../kernel/protocol.ts';
 import { Notebook } from '../kernel/nbformat.ts';
+import { WireTable } from '../analysis/decisions.ts';
 
 /**
  * The one contract between the workbench UI (renderer) and core. Electron IPC and browser mode
@@ -40,6 +41,8 @@ export const RunSummary = z.object({
   variants: z.array(z.string()),
 });
 
+export const ReviewMarks = z.object({ marks: z.record(z.string(), z.object({ label: z.string().optional(), note: z.string().optional(), updated: z.string() })) });
+
 /** op → [params schema, result schema]. Adding an op is one line here plus its handler. */
 export const Ops = {
   'app.info': [z.object({}), z.object({ contractVersion: z.number(), workspace: z.string(), shell: z.enum(['electron', 'browser']), backendHint: z.string() })],
@@ -74,6 +77,19 @@ export const Ops = {
     z.object({ path: RelPath }),
     z.object({ path: RelPath, manifest: z.unknown(), metrics: z.unknown(), predictionsCount: z.number().int() }),
   ],
+  /** the decision matrix of one or more runs (their test pairs; rationales come per pair) */
+  'decisions.load': [z.object({ runs: z.array(RelPath).min(1).max(8) }), WireTable],
+  'decisions.pair': [
+    z.object({ runs: z.array(RelPath).min(1).max(8), pair_id: z.string().min(1) }),
+    z.object({
+      pair: z.record(z.string(), z.unknown()),
+      answers: z.record(z.string(), z.object({ label: z.string().nullable(), probs: z.record(z.string(), z.number()).optional(), rationale: z.string().optional(), raw: z.string().optional() })),
+    }),
+  ],
+  /** human review of a run's gold labels: marks saved beside the run */
+  'review.list': [z.object({ run: RelPath }), ReviewMarks],
+  'review.mark': [z.object({ run: RelPath, pair_id: z.string().min(1), label: z.string().optional(), note: z.string().max(5000).optional(), clear: z.boolean().default(false) }), ReviewMarks],
+  'review.export': [z.object({ run: RelPath }), z.object({ correctedGold: RelPath, preferences: RelPath, corrected: z.number().int(), pairs: z.number().int() })],
   /** the `lref` API's declarations for the editor's completion and hover */
   'editor.types': [z.object({}), z.object({ files: z.array(z.object({ path: z.string(), content: z.string() })) })],
 } as const;

@@ -1,5 +1,8 @@
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { toWire } from '../analysis/decisions.ts';
+import { loadDecisions, pairDetail, type RunRef } from '../analysis/load-decisions.ts';
+import { exportReview, readReview, setMark } from '../analysis/review.ts';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
 import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
 import { UserError } from '../util/errors.ts';
@@ -155,8 +158,26 @@ export class AppService {
       const preds = existsSync(join(abs, 'predictions.jsonl')) ? readFileSync(join(abs, 'predictions.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
       return { path, manifest: read('run.json'), metrics: read('metrics.json'), predictionsCount: preds };
     },
+    'decisions.load': ({ runs }) => toWire(loadDecisions(this.runRefs(runs))),
+    'decisions.pair': ({ runs, pair_id }) => pairDetail(this.runRefs(runs), pair_id),
+    'review.list': ({ run }) => ({ marks: readReview(this.runRefs([run])[0].dir).marks }),
+    'review.mark': ({ run, pair_id, label, note, clear }) => ({
+      marks: setMark(this.runRefs([run])[0].dir, pair_id, clear ? null : { ...(label ? { label } : {}), ...(note ? { note } : {}) }).marks,
+    }),
+    'review.export': ({ run }) => {
+      const out = exportReview(this.runRefs([run])[0].dir);
+      return { ...out, correctedGold: this.workspace.relative(out.correctedGold), preferences: this.workspace.relative(out.preferences) };
+    },
     'editor.types': () => ({ files: editorTypes(EDITOR_TYPES_FILE) }),
   };
+
+  private runRefs(paths: readonly string[]): RunRef[] {
+    return paths.map((p) => {
+      const dir = this.workspace.resolve(p);
+      if (!existsSync(join(dir, 'run.json'))) throw new AppFailure('not_found', `${p}: not a run folder (no run.json)`);
+      return { dir, name: p };
+    });
+  }
 
   private runSummary(r: TreeEntryT) {
     const abs = this.workspace.resolve(r.path);

@@ -1,6 +1,7 @@
 import type { Transport } from './transport/transport.ts';
 import { fromNotebook, toNotebook, type CellType } from './state/notebook.ts';
 import { toast, useApp } from './state/store.ts';
+import { openDecisionsFromUrl } from './decisions/usecases.ts';
 
 /**
  * What the user can do, as small functions. Components call these and read the store; only this
@@ -9,6 +10,11 @@ import { toast, useApp } from './state/store.ts';
 let transport: Transport;
 const AUTOSAVE_QUIET_MS = 1500;
 const AUTOSAVE_MAX_MS = 10_000;
+
+/** For the other use-case modules (decisions/usecases.ts); components never call it. */
+export function core(): Transport {
+  return transport;
+}
 
 export function setTransport(t: Transport): void {
   transport = t;
@@ -24,8 +30,9 @@ export async function init(): Promise<void> {
   const info = await transport.call('app.info', {});
   useApp.setState({ info, connected: true });
   await refreshTree();
-  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('nb');
-  if (fromUrl) await openNotebook(fromUrl);
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get('view') === 'decisions') await openDecisionsFromUrl();
+  else if (hash.get('nb')) await openNotebook(hash.get('nb')!);
 }
 
 export async function refreshTree(): Promise<void> {
@@ -39,9 +46,8 @@ export async function openNotebook(path: string): Promise<void> {
   try {
     const { notebook, version } = await transport.call('notebook.open', { path });
     useApp.getState().setNotebook(fromNotebook(path, notebook, version));
-    const hash = new URLSearchParams(location.hash.slice(1));
-    hash.set('nb', path);
-    history.replaceState(null, '', `#${hash.toString()}`);
+    useApp.setState({ page: 'notebook' });
+    history.replaceState(null, '', `#${new URLSearchParams({ nb: path }).toString()}`);
     document.title = `${path.split('/').pop()} — LREF Workbench`;
     void transport.call('kernel.status', { path }).then(({ state }) => useApp.getState().dispatch({ type: 'event', event: { type: 'kernel.state', path, state } }));
   } catch (e) {

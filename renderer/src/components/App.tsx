@@ -1,11 +1,13 @@
 import { useApp } from '../state/store.ts';
 import { NotebookView } from './NotebookView.tsx';
+import { DecisionsView } from '../decisions/DecisionsView.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar } from './Sidebar.tsx';
 
 /** The workbench window: header (notebook, save state, connection), workspace tree, notebook. */
 export function App() {
   const nb = useApp((s) => s.nb);
+  const page = useApp((s) => s.page);
   const connected = useApp((s) => s.connected);
   const saving = useApp((s) => s.saving);
   const info = useApp((s) => s.info);
@@ -14,7 +16,7 @@ export function App() {
     <div className="app">
       <header className="header">
         <span className="brand">LREF Workbench</span>
-        {nb && (
+        {nb && page === 'notebook' && (
           <span className="doc-title" data-testid="doc-title">
             {nb.path}
             <span className="save-state" data-testid="save-state">
@@ -30,7 +32,7 @@ export function App() {
       </header>
       <div className="main">
         <Sidebar />
-        <NotebookView />
+        {page === 'decisions' ? <DecisionsView /> : <NotebookView />}
       </div>
       <ShortcutsDialog />
       <div className="toasts" aria-live="polite">

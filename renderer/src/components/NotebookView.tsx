@@ -54,7 +54,7 @@ function useNotebookKeys(root: React.RefObject<HTMLDivElement | null>) {
     const onKey = (e: KeyboardEvent) => {
       const s = useApp.getState();
       const nb = s.nb;
-      if (!nb || s.shortcutsOpen) return;
+      if (!nb || s.shortcutsOpen || s.page !== 'notebook') return;
       const target = e.target as HTMLElement | null;
       const inEditor = Boolean(target?.closest('.monaco-editor'));
       // Typing in a form field (rename, select) is not a notebook command.

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { TreeEntryT } from '../../../core/app/contract.ts';
 import { useApp } from '../state/store.ts';
+import { openRun } from '../decisions/usecases.ts';
 import { createNotebook, deleteNotebook, openNotebook, refreshTree, renameNotebook } from '../usecases.ts';
 
 /** The workspace: notebooks and run folders; create, rename and delete notebooks. */
@@ -71,8 +72,10 @@ function Entry({ entry, onRename }: { entry: TreeEntryT; onRename(path: string):
   }
   if (entry.kind === 'run') {
     return (
-      <li className="run" title={`run folder ${entry.path} (the comparison views come next)`}>
-        <span className="entry">◧ {entry.name}</span>
+      <li className="run">
+        <button className="entry" title={`open the decisions of ${entry.path}`} onClick={() => void openRun(entry.path)} data-path={entry.path}>
+          ◧ {entry.name}
+        </button>
       </li>
     );
   }

@@ -16,6 +16,8 @@ export interface AppState {
   nb?: NotebookState;
   toasts: Toast[];
   shortcutsOpen: boolean;
+  /** what the main pane shows */
+  page: 'notebook' | 'decisions';
   saving: boolean;
   dispatch(a: Action): void;
   setNotebook(nb: NotebookState | undefined): void;
@@ -26,6 +28,7 @@ export const useApp = create<AppState>((set) => ({
   tree: [],
   toasts: [],
   shortcutsOpen: false,
+  page: 'notebook',
   saving: false,
   dispatch: (a) => set((s) => (s.nb ? { nb: reduce(s.nb, a) } : {})),
   setNotebook: (nb) => set({ nb }),

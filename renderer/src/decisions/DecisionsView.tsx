@@ -1,0 +1,61 @@
+import { useMemo } from 'react';
+import { filterRows, sortRows } from '../../../core/analysis/decisions.ts';
+import { DecisionGrid } from './DecisionGrid.tsx';
+import { FilterBar } from './FilterBar.tsx';
+import { Matrices } from './Matrices.tsx';
+import { PairPanel } from './PairPanel.tsx';
+import { useDecisions } from './store.ts';
+import { exportReview, updateView } from './usecases.ts';
+
+/** Per-pair decisions across variants and runs: filters, the grid, matrices and the open pair. */
+export function DecisionsView() {
+  const { table, view, loading, error } = useDecisions();
+  const rows = useMemo(() => {
+    if (!table || !view) return new Int32Array(0);
+    try {
+      return sortRows(table, filterRows(table, view.columns, view.filters), view.columns, view.sort, view.desc);
+    } catch {
+      return new Int32Array(0); // a regex being typed; the filter bar says what is wrong
+    }
+  }, [table, view]);
+  if (loading) return <div className="empty muted">Loading decisions…</div>;
+  if (error) return <div className="empty output-error">{error}</div>;
+  if (!table || !view) return null;
+  const toggleColumn = (id: string) => {
+    const on = view.columns.includes(id);
+    const next = on ? view.columns.filter((c) => c !== id) : table.columns.map((c) => c.id).filter((c) => c === id || view.columns.includes(c));
+    if (next.length) updateView({ columns: next });
+  };
+  return (
+    <div className="decisions-pane" data-testid="decisions">
+      <div className="decisions-head">
+        <b>{view.runs.join(' + ')}</b>
+        <span className="muted">
+          {rows.length} of {table.rows.length} pairs
+        </span>
+        <span className="column-picker" aria-label="Columns">
+          {table.columns.map((c) => (
+            <label key={c.id} className={view.columns.includes(c.id) ? 'on' : ''}>
+              <input type="checkbox" checked={view.columns.includes(c.id)} onChange={() => toggleColumn(c.id)} />
+              {view.runs.length > 1 ? c.id : c.variant}
+            </label>
+          ))}
+        </span>
+        <span className="spacer" />
+        {view.runs.length === 1 && (
+          <button onClick={() => void exportReview()} title="corrected gold JSONL and TRL preference pairs from your marks">
+            Export review
+          </button>
+        )}
+      </div>
+      <FilterBar table={table} view={view} />
+      <div className="decisions-body">
+        <DecisionGrid table={table} view={view} rows={rows} />
+        <aside className="decisions-side">
+          <PairPanel table={table} view={view} />
+          <Matrices table={table} view={view} rows={rows} />
+        </aside>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRenderer, RENDERER_DIST, rendererBuildNeeded } from '../../core/app/renderer-build.ts';
+import { startBrowserServer, type BrowserServer } from '../../core/app/server.ts';
+import { AppService } from '../../core/app/service.ts';
+import { main } from '../../core/cli/main.ts';
+import { bufferIO } from '../helpers/io.ts';
+import { launch, shot, skipWithoutChromium } from './browser.ts';
+
+/**
+ * The decision matrix on a real smoke pipeline run, checked against numbers computed here from the
+ * run's own predictions.jsonl: row counts under filters, a confusion cell, a rationale diff, and a
+ * human mark that survives a reload and reaches the export.
+ */
+const skip = skipWithoutChromium();
+
+interface Pred {
+  pair_id: string;
+  variant: string;
+  label: string | null;
+  split?: string;
+}
+
+describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
+  let server: BrowserServer;
+  let service: AppService;
+  let context: BrowserContext;
+  let page: Page;
+  let offHost: string[];
+  const ws = mkdtempSync(join(tmpdir(), 'lref-decisions-e2e-'));
+  const run = join(ws, 'runs', 'smoke');
+  let preds: Pred[];
+  let pairs: { pair_id: string; label: string }[];
+
+  beforeAll(async () => {
+    mkdirSync(join(ws, 'runs'));
+    const io = bufferIO();
+    expect(await main(['pipeline', '--preset', 'smoke', '--out', run], io)).toBe(0);
+    preds = readFileSync(join(run, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Pred).filter((p) => p.split === undefined || p.split === 'test');
+    pairs = readFileSync(join(run, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    if (rendererBuildNeeded()) buildRenderer();
+    service = new AppService({ workspace: ws, shell: 'browser' });
+    server = await startBrowserServer({ service, staticDir: RENDERER_DIST });
+    ({ context, page, offHost } = await launch({ width: 1500, height: 950 }));
+  }, 600_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    await service?.dispose();
+  });
+
+  const label = (pair: string, variant: string) => preds.find((p) => p.pair_id === pair && p.variant === variant)?.label;
+  const gridRows = async () => Number(await page.locator('[data-testid=decision-grid]').getAttribute('data-rows'));
+  const choose = async (variants: string[]) => {
+    for (const box of await page.locator('.column-picker label').all()) {
+      const name = (await box.textContent())!.trim();
+      const on = (await box.locator('input').isChecked()) as boolean;
+      if (on !== variants.includes(name)) await box.locator('input').click();
+    }
+  };
+
+  it('opens a run from the tree and shows its test pairs', async () => {
+    await page.goto(server.url);
+    await page.click('[data-path="runs/smoke"]');
+    await page.waitForSelector('[data-testid=decision-grid]');
+    await expect.poll(gridRows).toBe(pairs.length);
+    expect(await page.locator('[data-testid=decision-grid] [role=row]').count()).toBeGreaterThan(5);
+    await shot(page, 'decisions-01-open');
+  });
+
+  it('"different" and "changed" filters give the counts predictions.jsonl gives', async () => {
+    const chosen = ['sft_all', '+dr', '+dpo'];
+    await choose(chosen);
+    const different = pairs.filter((p) => new Set(chosen.map((v) => label(p.pair_id, v))).size > 1).length;
+    await page.click('[data-filter=different]');
+    await expect.poll(gridRows).toBe(different);
+    await page.click('[data-filter=different]');
+    for (const [from, to] of [
+      ['+dr', '+dpo'],
+      ['sft_all', '+dr'],
+    ]) {
+      await page.selectOption('select[aria-label="Compare from"]', { label: from });
+      await page.selectOption('select[aria-label="Compare to"]', { label: to });
+      const changed = pairs.filter((p) => label(p.pair_id, from) !== label(p.pair_id, to)).length;
+      const fixed = pairs.filter((p) => label(p.pair_id, from) !== p.label && label(p.pair_id, to) === p.label).length;
+      await page.click('[data-filter=changed-any]');
+      await expect.poll(gridRows).toBe(changed);
+      await page.click('[data-filter=changed-fixed]');
+      await expect.poll(gridRows).toBe(fixed);
+      await page.click('[data-filter=changed-fixed]');
+      console.log(`[decisions e2e] ${from} → ${to}: ${changed} changed, ${fixed} fixed of ${pairs.length}`);
+    }
+    await page.click('[data-filter=changed-any]');
+    await expect.poll(gridRows).toBe(changed(['sft_all', '+dr']));
+    await shot(page, 'decisions-02-changed');
+    await page.click('[data-filter=changed-any]');
+    await expect.poll(gridRows).toBe(pairs.length);
+  });
+
+  function changed([from, to]: string[]) {
+    return pairs.filter((p) => label(p.pair_id, from) !== label(p.pair_id, to)).length;
+  }
+
+  it('clicking a confusion-matrix cell filters the grid to that cell', async () => {
+    const cell = page.locator('[data-testid=confusion] td.clickable').first();
+    const n = Number(await cell.textContent());
+    await cell.click();
+    await expect.poll(gridRows).toBe(n);
+    await shot(page, 'decisions-03-confusion-cell');
+    await page.click('button:has-text("cell:")');
+    await expect.poll(gridRows).toBe(pairs.length);
+  });
+
+  it('opens a pair with each column\'s rationale and a word diff', async () => {
+    const withRationale = preds.find((p) => p.variant === '+dr' && p.label !== null && (p as { rationale?: string }).rationale)?.pair_id ?? pairs[0].pair_id;
+    await page.fill('input[aria-label=Search]', '');
+    await page.locator(`[data-pair="${withRationale}"]`).scrollIntoViewIfNeeded();
+    await page.click(`[data-pair="${withRationale}"]`);
+    await page.waitForSelector('[data-testid=pair-panel]');
+    await page.selectOption('select[aria-label="Diff from"]', { label: 'sft_all' });
+    await page.selectOption('select[aria-label="Diff to"]', { label: '+dr' });
+    await expect.poll(() => page.locator('[data-testid=rationale-diff] span').count()).toBeGreaterThan(0);
+    await shot(page, 'decisions-04-pair-diff');
+  });
+
+  it('a human mark from the keyboard survives a reload and reaches the export', async () => {
+    const target = pairs[2].pair_id;
+    await page.click(`[data-pair="${target}"]`);
+    await page.locator('[data-testid=decision-grid]').focus();
+    await page.keyboard.press('5'); // Irrelevant
+    await expect.poll(() => page.locator(`[data-pair="${target}"] [data-testid=mark-cell]`).textContent()).toBe('Irrelevant');
+    await page.reload();
+    await page.waitForSelector(`[data-pair="${target}"]`);
+    await expect.poll(() => page.locator(`[data-pair="${target}"] [data-testid=mark-cell]`).textContent()).toBe('Irrelevant');
+    expect(page.url()).toContain(`sel=${target}`); // the view, selection included, lives in the URL
+    await page.click('button:has-text("Export review")');
+    await page.waitForSelector('.toast:has-text("Exported")');
+    const gold = readFileSync(join(run, 'review', 'corrected-gold.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(gold.find((g) => g.pair_id === target).label).toBe('Irrelevant');
+    const prefs = readFileSync(join(run, 'review', 'dpo-pairs.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const others = new Set(preds.filter((p) => p.pair_id === target && p.label && p.label !== 'Irrelevant').map((p) => p.label));
+    expect(prefs.filter((p) => p.pair_id === target)).toHaveLength(others.size);
+    await shot(page, 'decisions-05-marked');
+  });
+
+  it('asked nothing off 127.0.0.1', () => {
+    expect(offHost).toEqual([]);
+  });
+});
