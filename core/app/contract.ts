@@ -77,6 +77,27 @@ export const Ops = {
     z.object({ path: RelPath }),
     z.object({ path: RelPath, manifest: z.unknown(), metrics: z.unknown(), predictionsCount: z.number().int() }),
   ],
+  /** every finished run of the workspace with its headline figures (core/runs/catalog.ts, as `lref runs list`) */
+  'runs.catalog': [
+    z.object({}),
+    z.object({
+      runs: z.array(
+        z.object({
+          path: RelPath,
+          id: z.string(),
+          created: z.string(),
+          seed: z.number(),
+          backend: z.string(),
+          preset: z.string().optional(),
+          data: z.object({ source: z.string(), scheme: z.string(), pairs: z.number(), test: z.number() }),
+          variants: z.array(z.object({ name: z.string(), macro_f1: z.number(), accuracy: z.number(), optimistic_error_share: z.number(), unparseable: z.number() })),
+        }),
+      ),
+      broken: z.array(z.object({ path: z.string(), error: z.string() })),
+    }),
+  ],
+  /** config and metric differences of two runs, per variant (as `lref runs diff`) */
+  'runs.diff': [z.object({ a: RelPath, b: RelPath }), z.record(z.string(), z.unknown())],
   /** the decision matrix of one or more runs (their test pairs; rationales come per pair) */
   'decisions.load': [z.object({ runs: z.array(RelPath).min(1).max(8) }), WireTable],
   'decisions.pair': [

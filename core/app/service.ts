@@ -4,6 +4,7 @@ import { toWire } from '../analysis/decisions.ts';
 import { loadDecisions, pairDetail, type RunRef } from '../analysis/load-decisions.ts';
 import { exportReview, readReview, setMark } from '../analysis/review.ts';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
+import { diffRuns, listRuns } from '../runs/catalog.ts';
 import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
 import { UserError } from '../util/errors.ts';
 import { AppFailure, parseParams, Request, type AppEvent, type Op, type ResultOf, type Response, type TreeEntryT } from './contract.ts';
@@ -157,6 +158,17 @@ export class AppService {
       const read = (f: string) => (existsSync(join(abs, f)) ? JSON.parse(readFileSync(join(abs, f), 'utf8')) : null);
       const preds = existsSync(join(abs, 'predictions.jsonl')) ? readFileSync(join(abs, 'predictions.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
       return { path, manifest: read('run.json'), metrics: read('metrics.json'), predictionsCount: preds };
+    },
+    'runs.catalog': () => {
+      const { runs, broken } = listRuns(this.workspace.root);
+      return {
+        runs: runs.map(({ dir, code_version: _c, ...r }) => ({ ...r, path: this.workspace.relative(dir), variants: r.variants.map(({ external: _e, ...v }) => v) })),
+        broken: broken.map((b) => ({ path: this.workspace.relative(b.dir), error: b.error })),
+      };
+    },
+    'runs.diff': ({ a, b }) => {
+      const [ra, rb] = this.runRefs([a, b]);
+      return diffRuns(ra.dir, rb.dir) as unknown as Record<string, unknown>;
     },
     'decisions.load': ({ runs }) => toWire(loadDecisions(this.runRefs(runs))),
     'decisions.pair': ({ runs, pair_id }) => pairDetail(this.runRefs(runs), pair_id),

@@ -32,6 +32,7 @@ export async function init(): Promise<void> {
   await refreshTree();
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get('view') === 'decisions') await openDecisionsFromUrl();
+  else if (hash.get('view') === 'runs') useApp.setState({ page: 'runs' });
   else if (hash.get('nb')) await openNotebook(hash.get('nb')!);
 }
 

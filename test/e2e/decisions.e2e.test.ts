@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -145,6 +145,31 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     const others = new Set(preds.filter((p) => p.pair_id === target && p.label && p.label !== 'Irrelevant').map((p) => p.label));
     expect(prefs.filter((p) => p.pair_id === target)).toHaveLength(others.size);
     await shot(page, 'decisions-05-marked');
+  });
+
+  it('the runs page lists runs, diffs two and opens them side by side', async () => {
+    // A second run: a copy of the first with one config value changed, which is all the page needs.
+    const b = join(ws, 'runs', 'smoke-b');
+    cpSync(run, b, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(b, 'run.json'), 'utf8'));
+    manifest.id = `${manifest.id}-b`;
+    manifest.config.dpo.train.beta = 0.5;
+    writeFileSync(join(b, 'run.json'), JSON.stringify(manifest));
+    const metrics = JSON.parse(readFileSync(join(b, 'metrics.json'), 'utf8'));
+    metrics.run_id = manifest.id;
+    writeFileSync(join(b, 'metrics.json'), JSON.stringify(metrics));
+    await page.click('button:has-text("Runs")');
+    await page.waitForSelector('[data-testid=runs-page] [data-run="runs/smoke-b"]');
+    await page.click('[data-run="runs/smoke"]');
+    await page.click('[data-run="runs/smoke-b"]');
+    await expect.poll(() => page.locator('[data-testid=run-diff]').textContent()).toContain('dpo.train.beta');
+    await shot(page, 'decisions-06-runs-diff');
+    await page.click('button:has-text("Open decisions side by side")');
+    await page.waitForSelector('[data-testid=decision-grid]');
+    const names = await page.locator('.column-picker label').allTextContents();
+    expect(names).toContain('runs/smoke/+dpo');
+    expect(names).toContain('runs/smoke-b/+dpo');
+    await expect.poll(gridRows).toBe(pairs.length);
   });
 
   it('asked nothing off 127.0.0.1', () => {

@@ -1,6 +1,7 @@
 import { useApp } from '../state/store.ts';
 import { NotebookView } from './NotebookView.tsx';
 import { DecisionsView } from '../decisions/DecisionsView.tsx';
+import { RunsPage } from '../decisions/RunsPage.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar } from './Sidebar.tsx';
 
@@ -32,7 +33,7 @@ export function App() {
       </header>
       <div className="main">
         <Sidebar />
-        {page === 'decisions' ? <DecisionsView /> : <NotebookView />}
+        {page === 'decisions' ? <DecisionsView /> : page === 'runs' ? <RunsPage /> : <NotebookView />}
       </div>
       <ShortcutsDialog />
       <div className="toasts" aria-live="polite">

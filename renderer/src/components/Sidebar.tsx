@@ -26,6 +26,9 @@ export function Sidebar() {
         <button title="New notebook" onClick={() => setNaming({ mode: 'new' })}>
           + New
         </button>
+        <button title="Every run with its figures; compare two" onClick={() => (useApp.setState({ page: 'runs' }), history.replaceState(null, '', '#view=runs'), void refreshTree())}>
+          Runs
+        </button>
         <button title="Refresh" onClick={() => void refreshTree()}>
           ↻
         </button>
