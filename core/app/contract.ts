@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { KernelMessage, KernelState } from '../kernel/protocol.ts';
 import { Notebook } from '../kernel/nbformat.ts';
 import { WireTable } from '../analysis/decisions.ts';
+import { Slice } from '../analysis/slices.ts';
 
 /**
  * The one contract between the workbench UI (renderer) and core. Electron IPC and browser mode
@@ -111,6 +112,10 @@ export const Ops = {
   'review.list': [z.object({ run: RelPath }), ReviewMarks],
   'review.mark': [z.object({ run: RelPath, pair_id: z.string().min(1), label: z.string().optional(), note: z.string().max(5000).optional(), clear: z.boolean().default(false) }), ReviewMarks],
   'review.export': [z.object({ run: RelPath }), z.object({ correctedGold: RelPath, preferences: RelPath, corrected: z.number().int(), pairs: z.number().int() })],
+  /** named filters saved in the workspace (slices.json), usable on any run */
+  'slices.list': [z.object({}), z.object({ slices: z.array(Slice) })],
+  'slices.save': [Slice, z.object({ slices: z.array(Slice) })],
+  'slices.delete': [z.object({ name: z.string() }), z.object({ slices: z.array(Slice) })],
   /** the `lref` API's declarations for the editor's completion and hover */
   'editor.types': [z.object({}), z.object({ files: z.array(z.object({ path: z.string(), content: z.string() })) })],
 } as const;

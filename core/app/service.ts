@@ -3,6 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import { toWire } from '../analysis/decisions.ts';
 import { loadDecisions, pairDetail, type RunRef } from '../analysis/load-decisions.ts';
 import { exportReview, readReview, setMark } from '../analysis/review.ts';
+import { Slice } from '../analysis/slices.ts';
+import { parseJsonText } from '../util/json.ts';
+import { z } from 'zod';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
 import { diffRuns, listRuns } from '../runs/catalog.ts';
 import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
@@ -38,6 +41,10 @@ interface Session {
   queue: QueuedCell[];
   running?: string;
 }
+
+/** Saved slices, one file per workspace: a slice is a filter, so it applies to any run. */
+const SLICES_FILE = 'slices.json';
+const SlicesFile = z.object({ version: z.literal(1), slices: z.array(Slice) });
 
 type Handler<K extends Op> = (params: ReturnType<typeof parseParams<K>>) => Promise<ResultOf<K>> | ResultOf<K>;
 
@@ -180,8 +187,24 @@ export class AppService {
       const out = exportReview(this.runRefs([run])[0].dir);
       return { ...out, correctedGold: this.workspace.relative(out.correctedGold), preferences: this.workspace.relative(out.preferences) };
     },
+    'slices.list': () => ({ slices: this.readSlices() }),
+    'slices.save': (slice) => this.writeSlices([...this.readSlices().filter((x) => x.name !== slice.name), slice]),
+    'slices.delete': ({ name }) => this.writeSlices(this.readSlices().filter((x) => x.name !== name)),
     'editor.types': () => ({ files: editorTypes(EDITOR_TYPES_FILE) }),
   };
+
+  private readSlices(): Slice[] {
+    const file = this.workspace.resolve(SLICES_FILE);
+    if (!existsSync(file)) return [];
+    const parsed = SlicesFile.safeParse(parseJsonText(readFileSync(file, 'utf8'), file));
+    if (!parsed.success) throw new AppFailure('bad_request', `${SLICES_FILE}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+    return parsed.data.slices;
+  }
+
+  private writeSlices(slices: Slice[]): { slices: Slice[] } {
+    this.workspace.writeText(SLICES_FILE, JSON.stringify({ version: 1, slices }, null, 2) + '\n', 'any');
+    return { slices };
+  }
 
   private runRefs(paths: readonly string[]): RunRef[] {
     return paths.map((p) => {

@@ -147,6 +147,22 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     await shot(page, 'decisions-05-marked');
   });
 
+  it('saves the current filters as a slice and ranks slices by the gap between two variants', async () => {
+    await page.selectOption('select[aria-label="Compare from"]', { label: 'sft_all' });
+    await page.selectOption('select[aria-label="Compare to"]', { label: '+dr' });
+    await page.click('[data-filter=optimistic]');
+    await page.fill('input[aria-label="Slice name"]', 'optimistic errors');
+    await page.click('.slice-save button');
+    await page.waitForSelector('.slice-row:has-text("optimistic errors")');
+    expect(JSON.parse(readFileSync(join(ws, 'slices.json'), 'utf8')).slices[0]).toEqual({ name: 'optimistic errors', filters: { optimistic: true } });
+    await page.click('[data-filter=optimistic]');
+    await expect.poll(() => page.locator('[data-testid=slice-gaps] tr').count()).toBeGreaterThan(0);
+    await shot(page, 'decisions-06-slices');
+    await page.click('.slice-row button:has-text("optimistic errors")');
+    await expect.poll(() => page.locator('[data-filter=optimistic]').getAttribute('aria-pressed')).toBe('true');
+    await page.click('[data-filter=optimistic]');
+  });
+
   it('the runs page lists runs, diffs two and opens them side by side', async () => {
     // A second run: a copy of the first with one config value changed, which is all the page needs.
     const b = join(ws, 'runs', 'smoke-b');
@@ -163,7 +179,7 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     await page.click('[data-run="runs/smoke"]');
     await page.click('[data-run="runs/smoke-b"]');
     await expect.poll(() => page.locator('[data-testid=run-diff]').textContent()).toContain('dpo.train.beta');
-    await shot(page, 'decisions-06-runs-diff');
+    await shot(page, 'decisions-07-runs-diff');
     await page.click('button:has-text("Open decisions side by side")');
     await page.waitForSelector('[data-testid=decision-grid]');
     const names = await page.locator('.column-picker label').allTextContents();

@@ -4,6 +4,7 @@ import { DecisionGrid } from './DecisionGrid.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Matrices } from './Matrices.tsx';
 import { PairPanel } from './PairPanel.tsx';
+import { SlicesPanel } from './SlicesPanel.tsx';
 import { useDecisions } from './store.ts';
 import { exportReview, updateView } from './usecases.ts';
 
@@ -54,6 +55,7 @@ export function DecisionsView() {
         <aside className="decisions-side">
           <PairPanel table={table} view={view} />
           <Matrices table={table} view={view} rows={rows} />
+          <SlicesPanel table={table} view={view} />
         </aside>
       </div>
     </div>

@@ -1,0 +1,90 @@
+import { useEffect, useState } from 'react';
+import type { DecisionTable } from '../../../core/analysis/decisions.ts';
+import { builtinSlices, sliceGaps, type Slice } from '../../../core/analysis/slices.ts';
+import { toast } from '../state/store.ts';
+import { core } from '../usecases.ts';
+import { updateView } from './usecases.ts';
+import type { DecisionViewState } from './view-state.ts';
+
+const pct = (x: number) => (100 * x).toFixed(0);
+
+/** Saved slices and the slices where the two compared variants differ most; a click applies a slice. */
+export function SlicesPanel({ table, view }: { table: DecisionTable; view: DecisionViewState }) {
+  const [saved, setSaved] = useState<Slice[]>([]);
+  const [name, setName] = useState('');
+  useEffect(() => {
+    core()
+      .call('slices.list', {})
+      .then((r) => setSaved(r.slices), () => undefined);
+  }, []);
+  const [a, b] = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
+  const variant = (id: string) => table.columns.find((c) => c.id === id)?.variant ?? id;
+  let gaps: ReturnType<typeof sliceGaps> = [];
+  try {
+    gaps = a && b && a !== b ? sliceGaps(table, a, b, [...saved, ...builtinSlices(table)]).slice(0, 8) : [];
+  } catch {
+    gaps = [];
+  }
+  const save = async () => {
+    const n = name.trim();
+    if (!n) return;
+    try {
+      const r = await core().call('slices.save', { name: n, filters: view.filters });
+      setSaved(r.slices);
+      setName('');
+    } catch (e) {
+      toast(`Cannot save the slice: ${(e as Error).message}`, 'error');
+    }
+  };
+  return (
+    <div className="slices" data-testid="slices">
+      <div className="matrix-title">Slices</div>
+      <form
+        className="slice-save"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <input aria-label="Slice name" placeholder="save the current filters as…" value={name} onChange={(e) => setName(e.target.value)} />
+        <button type="submit" disabled={!name.trim()}>
+          Save
+        </button>
+      </form>
+      {saved.map((s) => (
+        <div key={s.name} className="slice-row">
+          <button className="link" onClick={() => updateView({ filters: s.filters })} title={JSON.stringify(s.filters)}>
+            {s.name}
+          </button>
+          <button className="link muted" title="delete the slice" onClick={() => void core().call('slices.delete', { name: s.name }).then((r) => setSaved(r.slices))}>
+            ✕
+          </button>
+        </div>
+      ))}
+      {gaps.length > 0 && (
+        <>
+          <div className="matrix-title">
+            Where {variant(a)} and {variant(b)} differ most (accuracy)
+          </div>
+          <table className="gaps" data-testid="slice-gaps">
+            <tbody>
+              {gaps.map((g) => (
+                <tr key={g.slice.name} onClick={() => updateView({ filters: g.slice.filters })}>
+                  <td className="link">{g.slice.name}</td>
+                  <td className="muted">{g.n}</td>
+                  <td>
+                    {pct(g.a.accuracy)}% → {pct(g.b.accuracy)}%
+                  </td>
+                  <td className={g.delta > 0 ? 'delta-good' : g.delta < 0 ? 'delta-bad' : 'muted'}>
+                    {g.delta > 0 ? '+' : ''}
+                    {pct(g.delta)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}
