@@ -89,6 +89,8 @@ function globals(values: string[]): string {
     '    pairs(records: { query: string; title: string; gold?: string; preds?: Record<string, string>; pred?: string; rationale?: string }[], opts?: { maxRows?: number }): void;',
     '    confusion(matrix: number[][], labels?: string[]): void;',
     '    markdown(md: string): void;',
+    '    /** the decision matrix of run folders (relative to the notebook), live in the app with an "open in workbench" link */',
+    '    decisions(ref: { runs: string[]; columns?: string[]; filters?: Record<string, unknown> }): void;',
     '    /** a live progress bar: update(done) at most every everyMs */',
     '    progress(total: number, label?: string, everyMs?: number): ProgressHandle;',
     '  };',

@@ -12,6 +12,7 @@ export const MIME = {
   confusion: 'application/vnd.lref.confusion+json',
   progress: 'application/vnd.lref.progress+json',
   vegalite: 'application/vnd.vegalite.v5+json',
+  decisions: 'application/vnd.lref.decisions+json',
 } as const;
 
 /** A value that already knows its MIME bundle; display() and execute_result use it as is. */
@@ -135,4 +136,17 @@ export function progressBundle(done: number, total: number, label = '', fields: 
   const extra = Object.entries(fields).map(([k, v]) => `  ${k} ${typeof v === 'number' ? cellText(v) : v}`).join('');
   const text = `${label ? label + ' ' : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${extra}`;
   return { [MIME.progress]: { done, total, label, fields }, 'text/plain': text };
+}
+
+/** Where a decision matrix lives: run folders (absolute paths), and optionally columns ("run/variant") and filters. */
+export interface DecisionsRef {
+  runs: string[];
+  columns?: string[];
+  filters?: Record<string, unknown>;
+}
+
+/** The decision matrix of runs, live in the app (with a link to open it whole); a line of text elsewhere. */
+export function decisionsBundle(ref: DecisionsRef): MimeBundle {
+  if (!ref.runs.length) throw new Error('display.decisions: give at least one run folder');
+  return { [MIME.decisions]: ref, 'text/plain': `<decisions of ${ref.runs.join(', ')}: open this notebook in the LREF Workbench to see them>` };
 }

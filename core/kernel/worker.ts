@@ -85,6 +85,8 @@ display.image = (png: Uint8Array, opts?: { width?: number; height?: number }) =>
 display.pairs = (records: mime.PairDecision[], opts?: { maxRows?: number }) => void emitDisplay(mime.pairsBundle(records, opts));
 display.confusion = (matrix: number[][], labels?: string[]) => void emitDisplay(mime.confusionBundle(matrix, labels));
 display.markdown = (md: string) => void emitDisplay({ 'text/markdown': md, 'text/plain': md });
+/** The decision matrix of run folders (paths relative to the notebook), live in the app. */
+display.decisions = (ref: mime.DecisionsRef) => void emitDisplay(mime.decisionsBundle({ ...ref, runs: ref.runs.map((r) => resolve(process.cwd(), r)) }));
 /**
  * A live progress bar: one display_data now, then update_display_data at most every `everyMs`
  * (and always for the last step). `update` is a bound arrow, so it can be passed as a callback.

@@ -7,6 +7,7 @@ import { buildRenderer, RENDERER_DIST, rendererBuildNeeded } from '../../core/ap
 import { startBrowserServer, type BrowserServer } from '../../core/app/server.ts';
 import { AppService } from '../../core/app/service.ts';
 import { main } from '../../core/cli/main.ts';
+import { newCodeCell, newNotebook, serializeNotebook } from '../../core/kernel/nbformat.ts';
 import { bufferIO } from '../helpers/io.ts';
 import { launch, shot, skipWithoutChromium } from './browser.ts';
 
@@ -186,6 +187,24 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     expect(names).toContain('runs/smoke/+dpo');
     expect(names).toContain('runs/smoke-b/+dpo');
     await expect.poll(gridRows).toBe(pairs.length);
+  });
+
+  it('display.decisions in a notebook shows the live matrix and opens it in the workbench', async () => {
+    mkdirSync(join(ws, 'notebooks'), { recursive: true });
+    const code = "display.decisions({ runs: ['../runs/smoke'], columns: ['runs/smoke/sft_all', 'runs/smoke/+dr'], filters: { errors: true, focus: 'runs/smoke/+dr' } });";
+    writeFileSync(join(ws, 'notebooks', 'review.ipynb'), serializeNotebook(newNotebook([newCodeCell(code, 'show')])));
+    await page.goto(server.url + '#nb=notebooks/review.ipynb');
+    await page.reload(); // only the hash changed: reload so the app opens the notebook it names
+    await page.waitForSelector('[data-cell-id=show]');
+    await page.waitForSelector('[data-testid=kernel-status][data-state=idle]', { timeout: 60_000 });
+    await page.click('button:has-text("▶▶ Run all")');
+    const errorsInDr = pairs.filter((p) => label(p.pair_id, '+dr') !== p.label).length;
+    await expect.poll(() => page.locator('[data-testid=decisions-output] b').first().textContent(), { timeout: 60_000 }).toBe(String(errorsInDr));
+    await shot(page, 'decisions-08-notebook-output');
+    await page.click('[data-testid=decisions-output] button:has-text("open in workbench")');
+    await page.waitForSelector('[data-testid=decision-grid]');
+    await expect.poll(gridRows).toBe(errorsInDr);
+    expect(await page.locator('[data-filter=errors]').getAttribute('aria-pressed')).toBe('true');
   });
 
   it('asked nothing off 127.0.0.1', () => {

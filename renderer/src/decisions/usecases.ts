@@ -22,6 +22,11 @@ export async function openDecisions(view: Omit<DecisionViewState, 'columns'> & {
   }
 }
 
+/** A decision table for a notebook output (not the open view). */
+export async function loadTable(runs: string[]) {
+  return fromWire(await core().call('decisions.load', { runs }));
+}
+
 export async function openDecisionsFromUrl(): Promise<void> {
   const v = decodeView(location.hash);
   if (v) await openDecisions(v);

@@ -3,6 +3,7 @@ import { gradeColor, LREF5 } from './grades.ts';
 import { pickMime, stripAnsi, text } from './mime.ts';
 import { markdownHtml, safeHtml } from './sanitize.ts';
 import { TableOutput, type TableData } from './TableOutput.tsx';
+import { DecisionsOutput } from '../decisions/DecisionsOutput.tsx';
 import { lazy, Suspense } from 'react';
 
 // Vega is large and only some notebooks draw charts: loaded on the first chart.
@@ -31,6 +32,8 @@ export function Bundle({ data }: { data: Record<string, unknown> }) {
   switch (mime) {
     case 'application/vnd.lref.table+json':
       return <TableOutput data={v as TableData} />;
+    case 'application/vnd.lref.decisions+json':
+      return <DecisionsOutput data={v as { runs: string[]; columns?: string[]; filters?: unknown }} />;
     case 'application/vnd.lref.pairs+json':
       return <PairsOutput data={v as PairsData} />;
     case 'application/vnd.lref.confusion+json':

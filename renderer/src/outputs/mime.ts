@@ -3,6 +3,7 @@
  * JupyterLab's rendermime ranks. text/plain is the fallback every bundle from our kernel carries.
  */
 export const MIME_RANK = [
+  'application/vnd.lref.decisions+json',
   'application/vnd.lref.pairs+json',
   'application/vnd.lref.confusion+json',
   'application/vnd.lref.table+json',
