@@ -306,6 +306,8 @@ napi_value Transpose(napi_env env, napi_callback_info info) {
   const float* x = a.f32(0, total, "x", &vx);
   float* out = a.f32(1, total, "out", &vo);
   a.disjoint(vo, "out", vx, "x");
+  a.disjoint(vo, "out", vs, "shape");
+  a.disjoint(vo, "out", vp, "perm");
   if (!a.failed && total > 0) transpose(x, out, (int)nd, shape, p);
   return undefined(env);
 }
