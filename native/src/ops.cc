@@ -16,10 +16,11 @@ void unary_ieee(int op, const float* x, float* out, int64_t n) {
     case kRsqrt: return map_elements(x, out, n, [](float v) { return 1.f / std::sqrt(v); });
     case kNeg: return map_elements(x, out, n, [](float v) { return -v; });
     case kSquare: return map_elements(x, out, n, [](float v) { return v * v; });
-    case kRelu: return map_elements(x, out, n, [](float v) { return v > 0.f ? v : 0.f; });
+    // as TF.js: x < 0 ? 0 : x, so NaN stays NaN (v > 0 ? v : 0 turned it into 0)
+    case kRelu: return map_elements(x, out, n, [](float v) { return v < 0.f ? 0.f : v; });
     case kAbs: return map_elements(x, out, n, [](float v) { return std::fabs(v); });
     case kReciprocal: return map_elements(x, out, n, [](float v) { return 1.f / v; });
-    case kStep: return map_elements(x, out, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
+    case kStep: return map_elements(x, out, n, [](float v) { return std::isnan(v) ? v : v > 0.f ? 1.f : 0.f; });
     default: return;
   }
 }
