@@ -127,7 +127,7 @@ async function buildVariant(cxx, headers, variant, sources) {
   const features = await featuresOf(cxx, variant.march);
   const opt = sanitize
     ? ['-O1', '-g', '-fno-omit-frame-pointer', '-fsanitize=address,undefined', '-fno-sanitize-recover=undefined']
-    : ['-O3'];
+    : [process.env.LREF_NATIVE_OPT ?? '-O3']; // LREF_NATIVE_OPT=-O0: a quick build for tests of the build itself
   // -fopenmp-simd only honours `#pragma omp simd` (vectorised reductions); no OpenMP runtime.
   const common = ['-std=c++17', ...opt, '-fopenmp-simd', '-fPIC', '-pthread', '-fvisibility=hidden',
     '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=lref_native', `-I${headers}`, '-Wall'];
@@ -170,7 +170,7 @@ async function build() {
   const cpu = cpuSignature();
   const hash = createHash('sha256');
   for (const f of [...inputs, fileURLToPath(import.meta.url)]) hash.update(f.slice(here.length)).update(readFileSync(f));
-  hash.update(JSON.stringify({ version, node: process.versions.node, headers, variants, sanitize, cpu }));
+  hash.update(JSON.stringify({ version, node: process.versions.node, headers, variants, sanitize, cpu, opt: process.env.LREF_NATIVE_OPT }));
   const key = hash.digest('hex');
   const previous = existsSync(infoPath) ? JSON.parse(readFileSync(infoPath, 'utf8')) : undefined;
   if (!force && previous?.key === key && previous.variants?.every((v) => existsSync(join(outDir, v.file)))) {
