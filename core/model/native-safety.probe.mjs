@@ -92,6 +92,27 @@ const SPECIAL = {
   setThreads: [['0 threads', (a) => { a[0] = 0; }], ['257 threads', (a) => { a[0] = 257; }]],
 };
 
+// Legal edge cases: each must run without throwing and leave the checked result.
+const zeros = (a) => a.every((v) => v === 0);
+const EDGE = {
+  gemm: [
+    ['K = 0 writes zeros', () => [1, 1, 1, 2, 3, 0, 0, 0, F(0), F(0), F(6, 7)], (a) => zeros(a[10])],
+    ['empty batch', () => [0, 0, 0, 2, 3, 4, 0, 0, F(0), F(0), F(0)], () => true],
+  ],
+  stridedGemm: [['K = 0 writes zeros', () => [1, 2, 2, 2, 0, 0, 0, F(0), 0, 0, 0, F(0), 0, 0, 2, F(8, 7), 8, 4, 2],
+    (a) => zeros(a[15])]],
+  softmaxXent: [['no columns: loss 0 per row', () => [F(0), I(0, 1, 2, 3), F(0), F(4, 7), 4, 0], (a) => zeros(a[3])]],
+  softmaxXentGrad: [['no columns', () => [F(0), I(0, 1, 2, 3), F(4), F(0), 4, 0], () => true]],
+  softmaxGrad: [['no columns', () => [F(0), F(0), F(0), 4, 0], () => true]],
+  softmax: [['in place', () => { const x = F(6, 1); return [x, x, 2, 3]; }, (a) => a[0].every((v) => Math.abs(v - 1 / 3) < 1e-6)]],
+  layerNormGrad: [['no rows: zero dgamma and dbeta', () => [F(0), F(3), F(0), F(0), F(0), F(0), F(3, 7), F(3, 7), 0, 3],
+    (a) => zeros(a[6]) && zeros(a[7])]],
+  unary: [['in place', () => { const x = F(6, 2); return [5, x, x]; }, (a) => a[1].every((v) => v === -2)]],
+  binary: [['in place', () => { const x = F(4, 1); return [0, I(1, 4, 1, 1), x, F(4, 2), x]; }, (a) => a[2].every((v) => v === 3)]],
+  transpose: [['rank 0', () => [F(1, 5), F(1), I(), I()], (a) => a[1][0] === 5]],
+  reduce: [['no outer rows', () => [0, F(0), F(0), 0, 3, 4], () => true]],
+};
+
 const cases = [];
 const spec = SPECS[entry];
 if (!spec) throw new Error(`no spec for ${entry}`);
@@ -146,5 +167,18 @@ for (const [label, make] of cases) {
     message = e instanceof Error ? e.message : String(e);
   }
   console.log(JSON.stringify({ case: label, threw, message }));
+}
+for (const [label, make, check] of EDGE[entry] ?? []) {
+  const args = make();
+  let message = '';
+  let ok = false;
+  try {
+    addon[entry](...args);
+    ok = check(args);
+    if (!ok) message = 'wrong result';
+  } catch (e) {
+    message = e instanceof Error ? e.message : String(e);
+  }
+  console.log(JSON.stringify({ case: label, edge: true, ok, message }));
 }
 addon.setThreads(2);

@@ -208,7 +208,14 @@ napi_value StridedGemm(napi_env env, napi_callback_info info) {
   float* C = a.f32(15, needC, "C", &vc);
   a.disjoint(vc, "C", va, "A");
   a.disjoint(vc, "C", vb, "B");
-  if (!a.failed && needC > 0) strided_gemm(nb, nh, M, N, K, ta, tb, A, sAb, sAh, lda, B, sBb, sBh, ldb, C, sCb, sCh, ldc);
+  if (a.failed || needC == 0) return undefined(env);
+  if (K == 0) {  // an empty product: zeros, without forming pointers into A or B (which may be empty)
+    for (int64_t b = 0; b < nb; ++b)
+      for (int64_t h = 0; h < nh; ++h)
+        for (int64_t i = 0; i < M; ++i) std::memset(C + b * sCb + h * sCh + i * ldc, 0, N * sizeof(float));
+    return undefined(env);
+  }
+  strided_gemm(nb, nh, M, N, K, ta, tb, A, sAb, sAh, lda, B, sBb, sBh, ldb, C, sCb, sCh, ldc);
   return undefined(env);
 }
 
