@@ -7,6 +7,7 @@
 //
 // This file is compiled for the baseline CPU (no -march): Init checks that the CPU has what the
 // kernels (the other files, built with -march=...) were compiled for before anything runs them.
+// So the kernel files must have no dynamic initialisers: those would run at dlopen, before it.
 #include <malloc.h>
 #include <node_api.h>
 
