@@ -1,11 +1,13 @@
 /**
- * Loads the optional native kernel addon (native/build/lref_native.node, built by
+ * Loads the optional native kernel addon (native/build/lref_native*.node, built by
  * `node native/build.mjs`). Loading never throws: when the addon is missing or broken the status
- * says why, and callers fall back to TF.js's own backends.
+ * says why, and callers fall back to TF.js's own backends. Every addon function validates its
+ * arguments and throws a JS error on bad ones (native/src/addon.cc); calls from several threads
+ * (worker_threads) are serialised.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { repoRoot } from '../util/paths.ts';
 
 /** Codes shared with native/src/ops.h. */
@@ -51,15 +53,39 @@ export interface NativeAddon {
   /** y = x·mask with TF.js's dropout mask from Alea state (s0, s1, s2, c); see native/src/ops.h */
   dropout(x: F32, y: F32, mask: F32, s0: number, s1: number, s2: number, c: number, keep: number): void;
   info(): { isa: string; threads: number };
+  /** Safe from any thread: waits for a running kernel (one kernel runs at a time per process). */
   setThreads(n: number): void;
 }
 
 export type AddonStatus =
-  | { available: true; path: string; isa: string; threads: number; addon: NativeAddon }
+  | { available: true; path: string; isa: string; threads: number; variant: string; addon: NativeAddon }
   | { available: false; path: string; reason: string };
 
+/** The build folder: native/build, or LREF_NATIVE_BUILD_DIR (native/build.mjs reads it too). */
+export function nativeBuildDir(): string {
+  return process.env.LREF_NATIVE_BUILD_DIR ?? join(repoRoot(), 'native', 'build');
+}
+
+/** The addon built for this machine (-march=native); LREF_NATIVE_ADDON names another (the sanitizer build). */
 export function nativeAddonPath(): string {
-  return join(repoRoot(), 'native', 'build', 'lref_native.node');
+  return process.env.LREF_NATIVE_ADDON ?? join(nativeBuildDir(), 'lref_native.node');
+}
+
+/**
+ * The addon files to try, fastest first: the variants native/build.mjs recorded in
+ * build-info.json (native, avx2, generic), or the one file LREF_NATIVE_ADDON names.
+ */
+export function nativeAddonCandidates(): string[] {
+  if (process.env.LREF_NATIVE_ADDON) return [process.env.LREF_NATIVE_ADDON];
+  const dir = nativeBuildDir();
+  try {
+    const info = JSON.parse(readFileSync(join(dir, 'build-info.json'), 'utf8')) as { variants?: { file?: unknown }[] };
+    const files = (info.variants ?? []).map((v) => v.file).filter((f): f is string => typeof f === 'string');
+    if (files.length > 0) return files.map((f) => join(dir, f));
+  } catch {
+    // no or an older build-info.json: the one file
+  }
+  return [join(dir, 'lref_native.node')];
 }
 
 let cached: AddonStatus | undefined;
@@ -67,25 +93,34 @@ let cached: AddonStatus | undefined;
 /**
  * The addon, loaded once. LREF_NATIVE=0 in the environment turns it off; LREF_NATIVE_THREADS=N
  * sets its thread count (default: all logical CPUs; 1 can win on a machine busy with other jobs,
- * where a second thread is often descheduled mid-kernel).
+ * where a second thread is often descheduled mid-kernel). A variant built for CPU features this
+ * CPU lacks refuses to load (it throws before running any of its code) and the next one is tried.
  */
 export function loadNativeAddon(): AddonStatus {
   if (cached) return cached;
   const path = nativeAddonPath();
   if (process.env.LREF_NATIVE === '0') {
     cached = { available: false, path, reason: 'disabled by LREF_NATIVE=0' };
-  } else if (!existsSync(path)) {
+    return cached;
+  }
+  const candidates = nativeAddonCandidates().filter((p) => existsSync(p));
+  if (candidates.length === 0) {
     cached = { available: false, path, reason: `not built (run \`node native/build.mjs\`; needs g++ and Node headers)` };
-  } else {
+    return cached;
+  }
+  const refused: string[] = [];
+  for (const file of candidates) {
     try {
-      const addon = createRequire(import.meta.url)(path) as NativeAddon;
+      const addon = createRequire(import.meta.url)(file) as NativeAddon & { variant?: string };
       const wanted = Number(process.env.LREF_NATIVE_THREADS);
       if (Number.isInteger(wanted) && wanted >= 1) addon.setThreads(wanted);
       const { isa, threads } = addon.info();
-      cached = { available: true, path, isa, threads, addon };
+      cached = { available: true, path: file, isa, threads, variant: addon.variant ?? 'unknown', addon };
+      return cached;
     } catch (e) {
-      cached = { available: false, path, reason: `failed to load: ${e instanceof Error ? e.message : String(e)}` };
+      refused.push(`${basename(file)}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  cached = { available: false, path, reason: `failed to load: ${refused.join('; ')}` };
   return cached;
 }

@@ -18,7 +18,7 @@ import { attentionKernelConfigs, registerAttentionGradients } from './native-att
 export const NATIVE_BACKEND = 'lref-native';
 
 export type NativeBackendStatus =
-  | { registered: true; name: string; isa: string; threads: number; addonPath: string; nativeKernels: string[] }
+  | { registered: true; name: string; isa: string; threads: number; variant: string; addonPath: string; nativeKernels: string[] }
   | { registered: false; name: string; reason: string; addonPath: string };
 
 let status: NativeBackendStatus | undefined;
@@ -43,7 +43,7 @@ export function registerNativeBackend(): NativeBackendStatus {
   registerDropoutGradient();
   registerAttentionGradients();
   status = {
-    registered: true, name: NATIVE_BACKEND, isa: loaded.isa, threads: loaded.threads, addonPath: loaded.path,
+    registered: true, name: NATIVE_BACKEND, isa: loaded.isa, threads: loaded.threads, variant: loaded.variant, addonPath: loaded.path,
     nativeKernels: [...overridden].sort(),
   };
   return status;

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../util/paths.ts';
 
@@ -21,4 +23,61 @@ describe('native/build.mjs', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('skipped (LREF_NATIVE_SKIP=1)');
   });
+});
+
+// A build copied to a CPU without the features it was compiled for must refuse to load (a JS
+// error, not SIGILL on the first kernel), and the loader must fall back to a variant that fits.
+const hasCompiler = spawnSync('g++', ['--version']).status === 0;
+const cpuFlags = (() => {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+})();
+// AVX512-FP16 (Sapphire Rapids and later Intel) is what this CPU must lack for the test to mean anything.
+const canTest = process.arch === 'x64' && hasCompiler && cpuFlags.includes('flags') && !/\bavx512_fp16\b/.test(cpuFlags);
+
+describe.skipIf(!canTest)('native/build.mjs variants on a CPU that lacks their features', () => {
+  const script = join(repoRoot(), 'native', 'build.mjs');
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lref-native-variants-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a Sapphire Rapids build refuses to load here and the loader falls back to the generic one; the build is reused until the CPU changes', () => {
+    // -O0: this tests the build and the loader, not the kernels' speed (an -O3 build of two variants takes a minute)
+    const env = { ...process.env, LREF_NATIVE_BUILD_DIR: dir, LREF_NATIVE_VARIANTS: 'native:sapphirerapids,generic:x86-64', LREF_NATIVE_OPT: '-O0' };
+    const first = spawnSync(process.execPath, [script], { encoding: 'utf8', env });
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('built lref_native.node, lref_native-generic.node');
+
+    const direct = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(dir, 'lref_native.node'))})`], { encoding: 'utf8' });
+    expect(direct.signal).toBeNull();
+    expect(direct.stderr).toMatch(/needs the CPU feature avx512fp16, which this CPU lacks/);
+
+    const loader = `import { loadNativeAddon } from ${JSON.stringify(join(repoRoot(), 'core', 'model', 'native-addon.ts'))};
+      const s = loadNativeAddon();
+      const c = new Float32Array(4);
+      if (s.available) s.addon.gemm(1, 1, 1, 2, 2, 2, 0, 0, Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 0, 0, 1), c);
+      console.log(JSON.stringify({ available: s.available, variant: s.available && s.variant, c: Array.from(c) }));`;
+    const loaded = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', loader], { encoding: 'utf8', env, cwd: repoRoot() });
+    expect(loaded.signal).toBeNull();
+    expect(JSON.parse(loaded.stdout.trim().split('\n').pop()!)).toEqual({ available: true, variant: 'generic', c: [1, 2, 3, 4] });
+
+    const again = spawnSync(process.execPath, [script], { encoding: 'utf8', env });
+    expect(again.stdout).toContain('up to date');
+
+    // The same folder on "another CPU": build-info.json says so, and the build starts over.
+    const infoPath = join(dir, 'build-info.json');
+    const info = JSON.parse(readFileSync(infoPath, 'utf8'));
+    writeFileSync(infoPath, JSON.stringify({ ...info, key: 'other', cpu: { ...info.cpu, model: 'Some Other CPU' } }));
+    const moved = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...env, LREF_NATIVE_VARIANTS: 'generic:x86-64' } });
+    expect(moved.status).toBe(0);
+    expect(moved.stdout).toContain('rebuilding: built for Some Other CPU');
+    expect(moved.stdout).toContain('built lref_native-generic.node');
+  }, 600_000);
 });

@@ -173,7 +173,10 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string): Ke
   kernels.Transpose = (args) => {
     const { x } = args.inputs;
     const perm = args.attrs?.perm as number[];
-    if (!isF32(args.backend, x) || x.shape.length > 8) return transposeCpu(args);
+    // TF.js accepts a repeated axis ([0, 0, 2]); the native kernel needs a permutation.
+    const isPermutation = perm.length === x.shape.length && perm.every((p, i) => Number.isInteger(p) && p >= 0 &&
+      p < perm.length && perm.indexOf(p) === i);
+    if (!isF32(args.backend, x) || x.shape.length > 8 || !isPermutation) return transposeCpu(args);
     const res = outputArray(args.backend, util.sizeFromShape(x.shape));
     if (res.length > 0) addon.transpose(f32(args.backend, x), res, Int32Array.from(x.shape), Int32Array.from(perm));
     return out(args.backend, perm.map((p) => x.shape[p]), res);

@@ -101,6 +101,8 @@ export function causalSoftmax<R extends tf.Tensor>(x: R, offset: number): R {
  * → loss [N]. A label outside [0, V) (e.g. -1 for padding) gives loss 0 and no gradient.
  */
 export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  tf.util.assert(logits.rank === 2 && labels.rank === 1 && labels.shape[0] === logits.shape[0] && labels.dtype === 'int32',
+    () => `softmaxCrossEntropy: logits [N, V] and int32 labels [N] expected, got ${logits.shape} and ${labels.dtype} ${labels.shape}`);
   if (onNative()) {
     const [loss, probs] = tf.engine().runKernel(XENT, { logits, labels }) as tf.Tensor[];
     probs.dispose();
@@ -136,6 +138,11 @@ export interface AdamWStep {
  */
 export function adamwStep(param: tf.Variable, m: tf.Variable, v: tf.Variable, grad: tf.Tensor, o: AdamWStep): boolean {
   if (!onNative()) return false;
+  // At step 0 the bias corrections 1 − β^t are 0 and every weight would become NaN.
+  if (!Number.isInteger(o.step) || o.step < 1) throw new Error(`adamwStep: step must be an integer >= 1, got ${o.step}`);
+  if (param.size !== grad.size || param.size !== m.size || param.size !== v.size) {
+    throw new Error(`adamwStep: param ${param.shape}, m ${m.shape}, v ${v.shape} and grad ${grad.shape} differ in size`);
+  }
   const attrs = { ...o } as unknown as tf.NamedAttrMap;
   const [p1, m1, v1] = tf.engine().runKernel(ADAMW, { param, m, v, grad }, attrs) as tf.Tensor[];
   param.assign(p1);
@@ -162,9 +169,10 @@ export function sumSquares(tensors: Iterable<tf.Tensor>): number {
 
 type Args = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs?: NamedAttrMap };
 
+/** [rows, cols] of a tensor seen as rows over its last axis; an empty last axis keeps its rows. */
 function rowsCols(t: TensorInfo): [number, number] {
-  const cols = t.shape[t.shape.length - 1];
-  return [cols === 0 ? 0 : tf.util.sizeFromShape(t.shape) / cols, cols];
+  if (t.shape.length === 0) return [1, 1];
+  return [tf.util.sizeFromShape(t.shape.slice(0, -1)), t.shape[t.shape.length - 1]];
 }
 
 /** The forward and gradient kernels of the fused ops, for the native backend. */

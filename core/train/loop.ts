@@ -4,7 +4,7 @@ import { Rng, hash32 } from '../util/rng.ts';
 import { AdamW } from './adamw.ts';
 import { makeBatch, type BatchOptions, type LMExample } from './batch.ts';
 import { lrAt } from './schedule.ts';
-import { trainStep, type Trainable } from './step.ts';
+import { NonFiniteLossError, trainStep, type Trainable } from './step.ts';
 
 export interface TrainHooks {
   /** Called after every step; `step` is 0-based. */
@@ -65,11 +65,17 @@ export function trainLM(model: DecoderLM, examples: LMExample[], cfg: TrainConfi
       batchOpts,
     );
     const lr = lrAt(step, cfg);
-    const { loss } = trainStep(model, optimizer, batch, {
-      lr,
-      clipNorm: cfg.clipNorm,
-      dropoutSeed: hash32((cfg.seed * 0x27d4eb2d + step) >>> 0),
-    });
+    let loss: number;
+    try {
+      ({ loss } = trainStep(model, optimizer, batch, {
+        lr,
+        clipNorm: cfg.clipNorm,
+        dropoutSeed: hash32((cfg.seed * 0x27d4eb2d + step) >>> 0),
+      }));
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) e.message = `step ${step + 1}: ${e.message}`;
+      throw e;
+    }
     losses.push(loss);
     const secs = (performance.now() - t0) / 1000;
     hooks.onStep?.(step, loss, batch.tokens / secs, lr);

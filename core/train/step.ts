@@ -125,6 +125,7 @@ export function optimizeStep(model: Trainable, optimizer: AdamW, lossFn: () => t
   optimizer.apply(gradMap, opts.lr, scale);
   const [loss, gradNorm] = stats.dataSync(); // the step's one sync with the backend
   tf.dispose([value, scale, stats, ...gradMap.values()]);
+  checkFinite(loss, gradNorm);
   return { loss, gradNorm };
 }
 
@@ -135,11 +136,28 @@ export function optimizeStep(model: Trainable, optimizer: AdamW, lossFn: () => t
  */
 function nativeClipAndApply(optimizer: AdamW, gradMap: Map<string, tf.Tensor>, value: tf.Scalar, opts: StepOptions): StepResult {
   const gradNorm = Math.sqrt(sumSquares(gradMap.values()));
+  const loss = value.dataSync()[0]; // free here: the tensor lives in CPU memory
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    tf.dispose([value, ...gradMap.values()]);
+    checkFinite(loss, gradNorm); // before the update: the weights stay as they were
+  }
   const clip = Number.isFinite(opts.clipNorm) ? opts.clipNorm : Number.MAX_VALUE;
   optimizer.apply(gradMap, opts.lr, clip / Math.max(gradNorm, clip));
-  const loss = value.dataSync()[0];
   tf.dispose([value, ...gradMap.values()]);
   return { loss, gradNorm };
+}
+
+/** Thrown when a step's loss or gradient norm is NaN or infinite: the run has diverged. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly loss: number, readonly gradNorm: number) {
+    super(`training diverged: the loss is ${loss} and the gradient norm ${gradNorm}; ` +
+      'lower the learning rate, raise the warmup or check the data for empty or extreme examples');
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+function checkFinite(loss: number, gradNorm: number): void {
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(loss, gradNorm);
 }
 
 /** One SFT step on a batch: completion-token cross-entropy. */

@@ -199,6 +199,8 @@ void gemm_serial(int64_t M, int64_t N, int64_t K, bool transA, bool transB, cons
     return;
   }
   static thread_local PackBuffers buf;
+  // No memory for the packing buffers (a kernel task cannot throw): the unpacked path, slower.
+  if (!buf.a || !buf.b) return gemm_small_m(M, N, K, transA, transB, A, lda, B, ldb, C, ldc, accumulate);
   for (int64_t jc = 0; jc < N; jc += NC) {
     int64_t nc = std::min<int64_t>(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {

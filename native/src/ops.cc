@@ -16,10 +16,11 @@ void unary_ieee(int op, const float* x, float* out, int64_t n) {
     case kRsqrt: return map_elements(x, out, n, [](float v) { return 1.f / std::sqrt(v); });
     case kNeg: return map_elements(x, out, n, [](float v) { return -v; });
     case kSquare: return map_elements(x, out, n, [](float v) { return v * v; });
-    case kRelu: return map_elements(x, out, n, [](float v) { return v > 0.f ? v : 0.f; });
+    // as TF.js: x < 0 ? 0 : x, so NaN stays NaN (v > 0 ? v : 0 turned it into 0)
+    case kRelu: return map_elements(x, out, n, [](float v) { return v < 0.f ? 0.f : v; });
     case kAbs: return map_elements(x, out, n, [](float v) { return std::fabs(v); });
     case kReciprocal: return map_elements(x, out, n, [](float v) { return 1.f / v; });
-    case kStep: return map_elements(x, out, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
+    case kStep: return map_elements(x, out, n, [](float v) { return std::isnan(v) ? v : v > 0.f ? 1.f : 0.f; });
     default: return;
   }
 }
@@ -124,10 +125,12 @@ void binary(int op, int ndim, const int64_t* shape_in, const float* a, const int
     case kMin: return binary_impl<kMin>(nd, shape, a, sa, b, sb, out);
     case kSquaredDiff: return binary_impl<kSquaredDiff>(nd, shape, a, sa, b, sb, out);
     case kPow: return binary_impl<kPow>(nd, shape, a, sa, b, sb, out);
+    default: return;  // addon.cc refuses unknown codes before they get here
   }
 }
 
 void reduce(int op, const float* x, float* out, int64_t outer, int64_t r, int64_t inner) {
+  if (outer <= 0 || inner <= 0 || r <= 0) return;
   if (inner == 1) {
     // Reduce along contiguous rows (layer-norm statistics, softmax sums).
     parallel_range(outer, std::max<int64_t>(1, kElementGrain / std::max<int64_t>(r, 1)),
@@ -277,7 +280,8 @@ void transpose(const float* x, float* out, int ndim, const int64_t* shape, const
 
 void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                 float* rstd, int64_t rows, int64_t cols, float eps) {
-  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+  if (rows <= 0 || cols < 0) return;
+  parallel_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * cols;
       float sum = 0.f;
@@ -299,6 +303,7 @@ void layer_norm(const float* x, const float* gamma, const float* beta, float* y,
 void layer_norm_grad(const float* x, const float* gamma, const float* mean, const float* rstd,
                      const float* dy, float* dx, float* dgamma, float* dbeta, int64_t rows,
                      int64_t cols) {
+  if (rows < 0 || cols <= 0) return;
   const int threads = pool().size();
   // Per-thread partial dgamma/dbeta, summed at the end (no atomics on the hot path).
   std::vector<float> partial((size_t)threads * 2 * cols, 0.f);
@@ -341,7 +346,8 @@ void layer_norm_grad(const float* x, const float* gamma, const float* mean, cons
 
 void gather_rows(const float* table, const int32_t* idx, float* out, int64_t n, int64_t cols,
                  int64_t table_rows) {
-  parallel_range(n, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t i0, int64_t i1) {
+  if (n <= 0 || cols <= 0) return;
+  parallel_range(n, row_grain(cols), [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       int64_t r = idx[i];
       if (r < 0 || r >= table_rows)
@@ -354,6 +360,7 @@ void gather_rows(const float* table, const int32_t* idx, float* out, int64_t n, 
 
 void scatter_add_rows(const float* src, const int32_t* idx, float* out, int64_t n, int64_t cols,
                       int64_t out_rows) {
+  if (n <= 0 || cols <= 0) return;
   // Split over columns so two threads never add into the same element.
   parallel_range(cols, 64, [&](int64_t j0, int64_t j1) {
     for (int64_t i = 0; i < n; ++i) {

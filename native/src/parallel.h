@@ -22,6 +22,9 @@ inline void parallel_range(int64_t n, int64_t grain, F&& f) {
 
 constexpr int64_t kElementGrain = 32768;
 
+// Rows per chunk for row kernels of `cols` columns; cols = 0 (an empty last axis) is legal.
+inline int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kElementGrain / std::max<int64_t>(cols, 1)); }
+
 // out[i] = f(x[i]) over n elements, in parallel chunks, vectorised where f allows. A template: each
 // file's instantiation gets that file's flags (vmath.cc's fast-math or ops.cc's IEEE rules).
 template <class F>

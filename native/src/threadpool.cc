@@ -1,6 +1,11 @@
 #include "threadpool.h"
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define LREF_PAUSE() _mm_pause()
+#else
+#define LREF_PAUSE() std::this_thread::yield()
+#endif
 
 #include <chrono>
 #include <memory>
@@ -12,7 +17,20 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads
   // was made (setThreads after the first kernel) bumps it before a slow-starting worker looks,
   // and that worker would then wait for a job that never comes while the destructor joins it.
   const uint64_t start = generation_.load();
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, start] { worker_loop(start); });
+  try {
+    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, start] { worker_loop(start); });
+  } catch (...) {
+    // A thread could not be started: stop the ones that were (a joinable std::thread destroyed
+    // by the unwinding would terminate the process), then report it as a JS error (addon.cc).
+    stop_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      generation_.fetch_add(1);
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    throw;
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -43,7 +61,7 @@ void ThreadPool::worker_loop(uint64_t seen) {
     auto start = std::chrono::steady_clock::now();
     int spins = 0;
     while (generation_.load(std::memory_order_acquire) == seen) {
-      _mm_pause();
+      LREF_PAUSE();
       if (++spins % 256 == 0 &&
           std::chrono::steady_clock::now() - start > std::chrono::microseconds(100)) {
         std::unique_lock<std::mutex> lock(mu_);
@@ -79,7 +97,7 @@ void ThreadPool::parallel_for(int n_tasks, const std::function<void(int)>& fn) {
   // yield the core to it rather than burning our timeslice.
   for (int spins = 0; done_tasks_.load(std::memory_order_acquire) < n_tasks; ++spins) {
     if (spins < 4096)
-      _mm_pause();
+      LREF_PAUSE();
     else
       std::this_thread::yield();
   }

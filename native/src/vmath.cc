@@ -10,6 +10,13 @@ namespace lref {
 
 static constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2 / pi)
 
+// isnan by the bits: -ffast-math lets GCC fold std::isnan(v) to false.
+static inline bool is_nan_bits(float v) {
+  uint32_t u;
+  __builtin_memcpy(&u, &v, 4);
+  return (u & 0x7fffffffu) > 0x7f800000u;
+}
+
 void unary(int op, const float* x, float* out, int64_t n) {
   switch (op) {
     case kExp: return map_elements(x, out, n, [](float v) { return expf(v); });
@@ -26,14 +33,20 @@ void unary(int op, const float* x, float* out, int64_t n) {
     case kStep:
       return unary_ieee(op, x, out, n);
     // Clamped: -ffast-math assumes no infinities, and expf(-v) overflowing for v < -88 gave NaN
-    // (1/(1+inf) is only 0 under IEEE rules); σ(±88) is already 0/1 to float precision.
-    case kSigmoid: return map_elements(x, out, n, [](float v) { return 1.f / (1.f + expf(-fminf(fmaxf(v, -88.f), 88.f))); });
+    // (1/(1+inf) is only 0 under IEEE rules); σ(±88) is already 0/1 to float precision. The clamp
+    // must keep NaN, which fminf/fmaxf under fast-math do not (σ(NaN) came out 1 or 6e-39).
+    case kSigmoid:
+      return map_elements(x, out, n, [](float v) {
+        const float s = 1.f / (1.f + expf(-fminf(fmaxf(v, -88.f), 88.f)));
+        return is_nan_bits(v) ? v : s;
+      });
     case kErf: return map_elements(x, out, n, [](float v) { return erff(v); });
     case kLog1p: return map_elements(x, out, n, [](float v) { return log1pf(v); });
     case kGeluTanh:
       return map_elements(x, out, n, [](float v) {
         return 0.5f * v * (1.f + tanhf(kGeluC * (v + 0.044715f * v * v * v)));
       });
+    default: return;  // addon.cc refuses unknown codes before they get here
   }
 }
 
@@ -56,6 +69,7 @@ struct RowStats {
 };
 
 static inline RowStats softmax_row(const float* x, float* y, int64_t cols) {
+  if (cols <= 0) return {-INFINITY, 0.f};
   float m = x[0];
   for (int64_t j = 1; j < cols; ++j) m = x[j] > m ? x[j] : m;
   float s = 0.f;
@@ -72,14 +86,16 @@ static inline RowStats softmax_row(const float* x, float* y, int64_t cols) {
 }
 
 void softmax_rows(const float* x, float* out, int64_t rows, int64_t cols) {
-  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+  if (rows <= 0 || cols <= 0) return;
+  parallel_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * cols, out + r * cols, cols);
   });
 }
 
 void softmax_rows_causal(const float* x, float* out, int64_t rows, int64_t cols, int64_t T,
                          int64_t offset) {
-  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+  if (rows <= 0 || cols <= 0 || T <= 0) return;
+  parallel_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t seen = std::min<int64_t>(cols, std::max<int64_t>(1, r % T + offset + 1));
       softmax_row(x + r * cols, out + r * cols, seen);
@@ -89,7 +105,8 @@ void softmax_rows_causal(const float* x, float* out, int64_t rows, int64_t cols,
 }
 
 void softmax_grad_rows(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
-  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+  if (rows <= 0 || cols <= 0) return;
+  parallel_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* yr = y + r * cols;
       const float* dyr = dy + r * cols;
@@ -105,7 +122,8 @@ void softmax_grad_rows(const float* y, const float* dy, float* dx, int64_t rows,
 
 double softmax_xent(const float* logits, const int32_t* labels, float* probs, float* loss,
                     int64_t rows, int64_t cols) {
-  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+  if (rows <= 0) return 0.0;
+  parallel_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* x = logits + r * cols;
       float* p = probs + r * cols;
@@ -127,7 +145,8 @@ double softmax_xent(const float* logits, const int32_t* labels, float* probs, fl
 
 void softmax_xent_grad(const float* probs, const int32_t* labels, const float* dloss,
                        float* dlogits, int64_t rows, int64_t cols) {
-  parallel_range(rows, std::max<int64_t>(1, kElementGrain / cols), [&](int64_t r0, int64_t r1) {
+  if (rows <= 0 || cols <= 0) return;
+  parallel_range(rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int32_t l = labels[r];
       const float g = (l < 0 || l >= cols) ? 0.f : dloss[r];
