@@ -17,14 +17,14 @@ const RelPath = z.string().min(1).max(1024);
 export const TreeEntry = z.object({
   path: RelPath,
   name: z.string(),
-  kind: z.enum(['dir', 'notebook', 'run', 'file']),
+  kind: z.enum(['dir', 'notebook', 'run', 'file', 'template']),
   mtimeMs: z.number(),
   children: z.array(z.lazy((): z.ZodType<TreeEntryT> => TreeEntry)).optional(),
 });
 export interface TreeEntryT {
   path: string;
   name: string;
-  kind: 'dir' | 'notebook' | 'run' | 'file';
+  kind: 'dir' | 'notebook' | 'run' | 'file' | 'template';
   mtimeMs: number;
   children?: TreeEntryT[];
 }
@@ -116,6 +116,19 @@ export const Ops = {
   'slices.list': [z.object({}), z.object({ slices: z.array(Slice) })],
   'slices.save': [Slice, z.object({ slices: z.array(Slice) })],
   'slices.delete': [z.object({ name: z.string() }), z.object({ slices: z.array(Slice) })],
+  /** prompt templates: JSON files in the workspace (any folder named prompts/), checked as you type */
+  'template.read': [z.object({ path: RelPath }), z.object({ path: RelPath, text: z.string(), version: FileVersion })],
+  'template.save': [z.object({ path: RelPath, text: z.string(), base: FileVersion.nullable(), force: z.boolean().default(false) }), z.object({ version: FileVersion })],
+  'template.builtin': [z.object({ id: z.string() }), z.object({ text: z.string() })],
+  'template.check': [
+    z.object({ text: z.string() }),
+    z.object({ ok: z.boolean(), error: z.string().optional(), unknownPlaceholders: z.array(z.string()), placeholders: z.array(z.string()) }),
+  ],
+  /** trains one tiny model per template on the same generated pairs in a kernel; outputs arrive as kernel.message events of `cell_id` */
+  'prompts.compare': [
+    z.object({ templates: z.array(z.string()).min(2).max(4), pairs: z.number().int().min(200).max(20000).default(1200), steps: z.number().int().min(10).max(5000).default(200), seed: z.number().int().default(1) }),
+    z.object({ path: RelPath, cell_id: z.string(), out: RelPath }),
+  ],
   /** the `lref` API's declarations for the editor's completion and hover */
   'editor.types': [z.object({}), z.object({ files: z.array(z.object({ path: z.string(), content: z.string() })) })],
 } as const;

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { toWire } from '../analysis/decisions.ts';
 import { loadDecisions, pairDetail, type RunRef } from '../analysis/load-decisions.ts';
 import { exportReview, readReview, setMark } from '../analysis/review.ts';
 import { Slice } from '../analysis/slices.ts';
 import { parseJsonText } from '../util/json.ts';
+import { loadTemplate, parseTemplate, PLACEHOLDERS } from '../text/prompts.ts';
 import { z } from 'zod';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
 import { diffRuns, listRuns } from '../runs/catalog.ts';
@@ -190,6 +191,45 @@ export class AppService {
     'slices.list': () => ({ slices: this.readSlices() }),
     'slices.save': (slice) => this.writeSlices([...this.readSlices().filter((x) => x.name !== slice.name), slice]),
     'slices.delete': ({ name }) => this.writeSlices(this.readSlices().filter((x) => x.name !== name)),
+    'template.read': ({ path }) => {
+      requireTemplate(path);
+      const { text, version } = this.workspace.readText(path);
+      return { path, text, version };
+    },
+    'template.save': ({ path, text, base, force }) => {
+      requireTemplate(path);
+      return { version: this.workspace.writeText(path, text, force ? 'any' : base) };
+    },
+    'template.check': ({ text }) => checkTemplate(text),
+    'template.builtin': ({ id }) => {
+      const { source: _s, ...template } = loadTemplate(id);
+      return { text: JSON.stringify(template, null, 2) + '\n' };
+    },
+    'prompts.compare': ({ templates, pairs, steps, seed }) => {
+      const parsed = templates.map((t, i) => {
+        const check = checkTemplate(t);
+        if (!check.ok) throw new AppFailure('bad_request', `template ${i + 1}: ${check.error}`);
+        return JSON.parse(t) as unknown;
+      });
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+      const out = `prompt-runs/${stamp}-${(parsed as { id?: string }[]).map((t) => t.id ?? 'template').join('-vs-').replace(/[^\w.-]+/g, '_')}`.slice(0, 200);
+      const cell_id = `compare-${stamp}`;
+      // The comparison trains models: it runs in a kernel process of its own, never in this one.
+      const code = [
+        `const __bar = display.progress(${steps * parsed.length}, 'training one model per template');`,
+        `let __done = 0;`,
+        `const __r = await comparePrompts({ templates: ${JSON.stringify(parsed)}, out: ${JSON.stringify(this.workspace.resolve(out))}, pairs: ${pairs}, steps: ${steps}, seed: ${seed},`,
+        `  onStep: (t, step, steps, loss) => __bar.update(++__done, { template: t, loss: loss.toFixed(3) }) });`,
+        `__bar.done();`,
+        `display.table(__r.metrics.map((m) => ({ template: m.template, macro_f1: +(100 * m.macro_f1).toFixed(1), accuracy: +(100 * m.accuracy).toFixed(1), optimistic_error_share: +(100 * m.optimistic_error_share).toFixed(1) })), { title: 'test split, percent (backend ' + __r.backend + ')' });`,
+      ].join('\n');
+      mkdirSync(dirname(this.workspace.resolve(PROMPT_SESSION)), { recursive: true });
+      const s = this.sessionSync(PROMPT_SESSION);
+      s.queue.push({ cell_id, code });
+      this.emit({ type: 'cell.queued', path: PROMPT_SESSION, cell_id });
+      void this.pump(s);
+      return { path: PROMPT_SESSION, cell_id, out };
+    },
     'editor.types': () => ({ files: editorTypes(EDITOR_TYPES_FILE) }),
   };
 
@@ -338,6 +378,25 @@ export class AppService {
     await Promise.all([...this.sessions.keys()].map((p) => this.close(p, true)));
     for (const w of this.watchers.values()) w.close();
     this.listeners.clear();
+  }
+}
+
+/** The kernel session prompt comparisons run in (a path no notebook can have). */
+const PROMPT_SESSION = 'prompt-runs/comparisons.session';
+
+function requireTemplate(path: string): void {
+  if (!path.endsWith('.json')) throw new AppFailure('bad_request', `${path}: a prompt template is a .json file`);
+}
+
+/** A template's text checked as the pipeline will read it, and its placeholders named. */
+function checkTemplate(text: string): { ok: boolean; error?: string; unknownPlaceholders: string[]; placeholders: string[] } {
+  const used = [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))];
+  const unknownPlaceholders = used.filter((p) => !(PLACEHOLDERS as readonly string[]).includes(p));
+  try {
+    parseTemplate(JSON.parse(text), 'template');
+    return { ok: true, unknownPlaceholders, placeholders: used };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message, unknownPlaceholders, placeholders: used };
   }
 }
 

@@ -119,6 +119,8 @@ export class Workspace {
         }
       } else if (name.endsWith('.ipynb')) {
         out.push({ path: childRel, name, kind: 'notebook', mtimeMs: st.mtimeMs });
+      } else if (name.endsWith('.json') && rel.split('/').pop() === 'prompts') {
+        out.push({ path: childRel, name, kind: 'template', mtimeMs: st.mtimeMs });
       }
     }
     return out;

@@ -34,6 +34,8 @@ export { trainLexical, predictLexical, type LexicalModel } from '../stages/basel
 export { trainCrossEncoder, predictCrossEncoder, CrossEncoderConfig, type CrossEncoder } from '../stages/baselines/cross-encoder.ts';
 export * from '../stages/pipeline-config.ts';
 export * from '../stages/pipeline.ts';
+// Prompt prototyping: two templates on the same pairs, model and seed (the app's prompt page runs this).
+export { comparePrompts, type PromptCompareOptions, type PromptCompareResult } from '../analysis/prompt-compare.ts';
 // Runs: the run folder's schemas and reader.
 export { RUN_FILES, RunManifest, MetricsFile, PredictionRecord, TrainingTrace } from '../runs/schema.ts';
 export { readRun, readJsonl, dataHash, type RunContents } from '../runs/store.ts';

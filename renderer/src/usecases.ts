@@ -2,6 +2,7 @@ import type { Transport } from './transport/transport.ts';
 import { fromNotebook, toNotebook, type CellType } from './state/notebook.ts';
 import { toast, useApp } from './state/store.ts';
 import { openDecisionsFromUrl } from './decisions/usecases.ts';
+import { onPromptEvent, openTemplate } from './prompts/usecases.ts';
 
 /**
  * What the user can do, as small functions. Components call these and read the store; only this
@@ -21,6 +22,7 @@ export function setTransport(t: Transport): void {
   t.onConnection((connected) => useApp.setState({ connected }));
   t.onEvent((event) => {
     useApp.getState().dispatch({ type: 'event', event });
+    onPromptEvent(event);
     if (event.type === 'kernel.state' && event.state === 'dead' && event.reason) toast(`Kernel died: ${firstLine(event.reason)}`, 'error', 8000);
   });
   startAutosave();
@@ -33,6 +35,7 @@ export async function init(): Promise<void> {
   const hash = new URLSearchParams(location.hash.slice(1));
   if (hash.get('view') === 'decisions') await openDecisionsFromUrl();
   else if (hash.get('view') === 'runs') useApp.setState({ page: 'runs' });
+  else if (hash.get('view') === 'prompt' && hash.get('path')) await openTemplate(hash.get('path')!);
   else if (hash.get('nb')) await openNotebook(hash.get('nb')!);
 }
 

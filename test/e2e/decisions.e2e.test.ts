@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -205,6 +205,49 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     await page.waitForSelector('[data-testid=decision-grid]');
     await expect.poll(gridRows).toBe(errorsInDr);
     expect(await page.locator('[data-filter=errors]').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('prototypes a prompt: checked as typed, compared with the built-in in a kernel, opened as columns', async () => {
+    await page.goto(server.url);
+    await page.click('button:has-text("+ Prompt")');
+    await page.fill('input[aria-label="Notebook name"]', 'label-title-only');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=prompt-page] .monaco-editor');
+    await expect.poll(() => page.locator('[data-testid=template-check]').textContent()).toContain('valid template');
+    const edited = {
+      id: 'label-title-only',
+      version: 1,
+      kind: 'label',
+      prompt: '<bos><query> {query}<product> {title}[, {colour}]<answer>',
+      highlight: true,
+    };
+    await page.locator('[data-testid=prompt-page] .monaco-editor .view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify(edited));
+    await expect.poll(() => page.locator('[data-testid=template-check]').textContent()).toContain('colour');
+    await shot(page, 'decisions-09-prompt-unknown-placeholder');
+    await expect.poll(() => page.locator('[data-testid=prompt-page] .squiggly-error').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=compare]').isDisabled()).toBe(true);
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify({ ...edited, prompt: '<bos><query> {query}<product> {title}<answer>' }));
+    await expect.poll(() => page.locator('[data-testid=template-check]').textContent()).toContain('valid template');
+    await page.click('[data-testid=prompt-page] button:has-text("Save")');
+    await expect.poll(() => JSON.parse(readFileSync(join(ws, 'prompts', 'label-title-only.json'), 'utf8')).prompt).toBe('<bos><query> {query}<product> {title}<answer>');
+    await page.fill('input[aria-label=pairs]', '300');
+    await page.fill('input[aria-label=steps]', '20');
+    await page.click('[data-testid=compare]');
+    await page.waitForSelector('[data-testid=compare-outputs] [role=progressbar]', { timeout: 120_000 });
+    await shot(page, 'decisions-10-prompt-comparing');
+    await page.waitForSelector('[data-testid=decision-grid]', { timeout: 240_000 });
+    const names = await page.locator('.column-picker label').allTextContents();
+    expect(names).toEqual(['label', 'label-title-only']);
+    const [out] = readdirSync(join(ws, 'prompt-runs')).filter((d) => d.includes('label-vs-label-title-only'));
+    const testPairs = readFileSync(join(ws, 'prompt-runs', out, 'pairs.jsonl'), 'utf8').trim().split('\n').length;
+    await expect.poll(gridRows).toBe(testPairs);
+    expect(await page.locator('[data-testid=decision-grid] [role=columnheader]:has-text("label-title-only") .col-acc').textContent()).toMatch(/\d+%/);
+    await shot(page, 'decisions-11-prompt-columns');
   });
 
   it('asked nothing off 127.0.0.1', () => {

@@ -2,6 +2,10 @@ import { useApp } from '../state/store.ts';
 import { NotebookView } from './NotebookView.tsx';
 import { DecisionsView } from '../decisions/DecisionsView.tsx';
 import { RunsPage } from '../decisions/RunsPage.tsx';
+import { lazy, Suspense } from 'react';
+
+// The prompt page carries Monaco: loaded when first opened.
+const PromptPage = lazy(() => import('../prompts/PromptPage.tsx').then((m) => ({ default: m.PromptPage })));
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar } from './Sidebar.tsx';
 
@@ -33,7 +37,17 @@ export function App() {
       </header>
       <div className="main">
         <Sidebar />
-        {page === 'decisions' ? <DecisionsView /> : page === 'runs' ? <RunsPage /> : <NotebookView />}
+        {page === 'decisions' ? (
+          <DecisionsView />
+        ) : page === 'runs' ? (
+          <RunsPage />
+        ) : page === 'prompt' ? (
+          <Suspense fallback={<div className="empty muted">Loading the editor…</div>}>
+            <PromptPage />
+          </Suspense>
+        ) : (
+          <NotebookView />
+        )}
       </div>
       <ShortcutsDialog />
       <div className="toasts" aria-live="polite">

@@ -2,18 +2,20 @@ import { useState } from 'react';
 import type { TreeEntryT } from '../../../core/app/contract.ts';
 import { useApp } from '../state/store.ts';
 import { openRun } from '../decisions/usecases.ts';
+import { builtinTemplate, newTemplate, openTemplate } from '../prompts/usecases.ts';
 import { createNotebook, deleteNotebook, openNotebook, refreshTree, renameNotebook } from '../usecases.ts';
 
 /** The workspace: notebooks and run folders; create, rename and delete notebooks. */
 export function Sidebar() {
   const tree = useApp((s) => s.tree);
   const info = useApp((s) => s.info);
-  const [naming, setNaming] = useState<{ mode: 'new' } | { mode: 'rename'; from: string } | undefined>();
+  const [naming, setNaming] = useState<{ mode: 'new' } | { mode: 'prompt' } | { mode: 'rename'; from: string } | undefined>();
   const [name, setName] = useState('');
   const submit = () => {
     const n = name.trim();
     if (n && naming?.mode === 'new') void createNotebook(n);
     if (n && naming?.mode === 'rename') void renameNotebook(naming.from, n);
+    if (n && naming?.mode === 'prompt') void builtinTemplate('label').then((t) => newTemplate(n, t));
     setNaming(undefined);
     setName('');
   };
@@ -25,6 +27,9 @@ export function Sidebar() {
         </span>
         <button title="New notebook" onClick={() => setNaming({ mode: 'new' })}>
           + New
+        </button>
+        <button title="A new prompt template (from the built-in label template)" onClick={() => setNaming({ mode: 'prompt' })}>
+          + Prompt
         </button>
         <button title="Every run with its figures; compare two" onClick={() => (useApp.setState({ page: 'runs' }), history.replaceState(null, '', '#view=runs'), void refreshTree())}>
           Runs
@@ -41,7 +46,7 @@ export function Sidebar() {
             submit();
           }}
         >
-          <input autoFocus aria-label="Notebook name" placeholder={naming.mode === 'new' ? 'notebooks/new.ipynb' : 'new name.ipynb'} value={name} onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setNaming(undefined)} />
+          <input autoFocus aria-label="Notebook name" placeholder={naming.mode === 'new' ? 'notebooks/new.ipynb' : naming.mode === 'prompt' ? 'template id, e.g. label-title-only' : 'new name.ipynb'} value={name} onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setNaming(undefined)} />
         </form>
       )}
       <ul className="tree" data-testid="tree">
@@ -70,6 +75,15 @@ function Entry({ entry, onRename }: { entry: TreeEntryT; onRename(path: string):
             ))}
           </ul>
         )}
+      </li>
+    );
+  }
+  if (entry.kind === 'template') {
+    return (
+      <li className="template-entry">
+        <button className="entry" onClick={() => void openTemplate(entry.path)} data-path={entry.path} title="a prompt template: edit and compare">
+          ✎ {entry.name}
+        </button>
       </li>
     );
   }

@@ -2,6 +2,7 @@ import { loader } from '@monaco-editor/react';
 import * as monaco from 'monaco-editor';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import TsWorker from 'monaco-editor/language/typescript/ts.worker?worker';
+import JsonWorker from 'monaco-editor/language/json/json.worker?worker';
 import { editorTypes } from '../usecases.ts';
 
 /**
@@ -10,7 +11,7 @@ import { editorTypes } from '../usecases.ts';
  * name defined in an earlier cell is not an error here: only syntax is checked, as in JupyterLab.
  */
 self.MonacoEnvironment = {
-  getWorker: (_id: string, label: string) => (label === 'typescript' || label === 'javascript' ? new TsWorker() : new EditorWorker()),
+  getWorker: (_id: string, label: string) => (label === 'typescript' || label === 'javascript' ? new TsWorker() : label === 'json' ? new JsonWorker() : new EditorWorker()),
 };
 loader.config({ monaco });
 

@@ -17,7 +17,7 @@ export interface AppState {
   toasts: Toast[];
   shortcutsOpen: boolean;
   /** what the main pane shows */
-  page: 'notebook' | 'decisions' | 'runs';
+  page: 'notebook' | 'decisions' | 'runs' | 'prompt';
   saving: boolean;
   dispatch(a: Action): void;
   setNotebook(nb: NotebookState | undefined): void;
