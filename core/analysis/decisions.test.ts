@@ -59,6 +59,13 @@ describe('decision matrix filters', () => {
     expect(toggleCounts(t, both, { band: ['head'] })).toEqual({ all: 2, errors: 1, different: 1, offBy2: 0, optimistic: 0 });
   });
 
+  it('the one-pass counts equal a filter run per toggle, with other toggles on', () => {
+    for (const on of [{}, { errors: true }, { optimistic: true, different: true }, { offBy2: true, band: ['tail'] }] as const) {
+      const c = toggleCounts(t, both, on);
+      for (const k of ['errors', 'different', 'offBy2', 'optimistic'] as const) expect(c[k]).toBe(filterRows(t, both, { ...on, [k]: true }).length);
+    }
+  });
+
   it('sorts by disagreement, by a column and by probability', () => {
     const all = filterRows(t, both, {});
     expect(ids(sortRows(t, all, both, { by: 'disagreement' }))[0]).toBe('r2'); // two grades, two apart

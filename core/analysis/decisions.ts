@@ -152,18 +152,46 @@ export function columnsById(t: DecisionTable, ids: readonly string[]): DecisionC
   });
 }
 
-/** Each toggle filter's count if it were switched on with the others as they are. */
+/** Each toggle filter's count if it were switched on with the others as they are: one pass over the rows. */
 export const TOGGLES = ['errors', 'different', 'offBy2', 'optimistic'] as const;
 export function toggleCounts(t: DecisionTable, chosen: readonly string[], filters: Filters): Record<(typeof TOGGLES)[number] | 'all', number> {
-  const out = { all: filterRows(t, chosen, { ...filters, errors: false, different: false, offBy2: false, optimistic: false }).length } as Record<(typeof TOGGLES)[number] | 'all', number>;
-  for (const k of TOGGLES) out[k] = filterRows(t, chosen, { ...filters, [k]: true }).length;
-  return out;
+  const base: Filters = { ...filters, errors: false, different: false, offBy2: false, optimistic: false };
+  const rows = filterRows(t, chosen, base);
+  const cols = columnsById(t, chosen);
+  const focus = filters.focus ? columnsById(t, [filters.focus]) : cols;
+  const tests = TOGGLES.map((k) => rowTest(t, cols, focus, { [k]: true }));
+  const on = TOGGLES.map((k) => Boolean(filters[k]));
+  const counts = TOGGLES.map(() => 0);
+  const pass = new Array<boolean>(TOGGLES.length);
+  for (const i of rows) {
+    for (let k = 0; k < TOGGLES.length; k++) pass[k] = tests[k](i);
+    for (let k = 0; k < TOGGLES.length; k++) {
+      let ok = pass[k];
+      for (let j = 0; ok && j < TOGGLES.length; j++) if (j !== k && on[j] && !pass[j]) ok = false;
+      if (ok) counts[k]++;
+    }
+  }
+  return { all: rows.length, ...Object.fromEntries(TOGGLES.map((k, j) => [k, counts[j]])) } as Record<(typeof TOGGLES)[number] | 'all', number>;
 }
 
-/** How many rows each `changed` kind keeps between two columns, with the other filters as they are. */
+/** How many rows each `changed` kind keeps between two columns, with the other filters as they are: one pass. */
 export function changeCounts(t: DecisionTable, chosen: readonly string[], filters: Filters, from: string, to: string): Record<'any' | 'fixed' | 'broken' | 'up' | 'down', number> {
-  const kinds = ['any', 'fixed', 'broken', 'up', 'down'] as const;
-  return Object.fromEntries(kinds.map((kind) => [kind, filterRows(t, chosen, { ...filters, changed: { from, to, kind } }).length])) as Record<(typeof kinds)[number], number>;
+  const [a, b] = columnsById(t, [from, to]);
+  const out = { any: 0, fixed: 0, broken: 0, up: 0, down: 0 };
+  const g = t.gold;
+  for (const i of filterRows(t, chosen, { ...filters, changed: undefined })) {
+    const pa = a.pred[i];
+    const pb = b.pred[i];
+    if (pa === pb) continue;
+    out.any++;
+    if (pa !== g[i] && pb === g[i]) out.fixed++;
+    if (pa === g[i] && pb !== g[i]) out.broken++;
+    if (pa >= 0 && pb >= 0) {
+      if (pb < pa) out.up++;
+      else out.down++;
+    }
+  }
+  return out;
 }
 
 export type SortKey = { by: 'table' } | { by: 'gold' } | { by: 'disagreement' } | { by: 'column'; column: string } | { by: 'prob'; column: string };
@@ -233,29 +261,73 @@ export function transition(t: DecisionTable, from: string, to: string, rows: Int
   return m;
 }
 
-/** The wire form of a table: plain arrays, as the contract carries it. */
+/**
+ * The wire form of a table, as the contract carries it: rows column by column and each variant's
+ * grades and probabilities as base64 of their typed arrays, so a 100K-pair table is a few strings
+ * for the receiving end to check instead of half a million small objects.
+ */
 export const WireTable = z.object({
   labels: z.array(z.string()),
-  rows: z.array(z.object({ pair_id: z.string(), query: z.string(), title: z.string(), band: z.string().optional(), intent: z.string().optional() })),
-  gold: z.array(z.number().int()),
-  columns: z.array(z.object({ id: z.string(), run: z.string(), variant: z.string(), pred: z.array(z.number().int()), prob: z.array(z.number().nullable()) })),
+  rows: z.object({
+    pair_id: z.array(z.string()),
+    query: z.array(z.string()),
+    title: z.array(z.string()),
+    band: z.array(z.string().nullable()),
+    intent: z.array(z.string().nullable()),
+  }),
+  /** base64 of an Int8Array */
+  gold: z.string(),
+  columns: z.array(z.object({ id: z.string(), run: z.string(), variant: z.string(), pred: z.string(), prob: z.string() })),
 });
 export type WireTable = z.infer<typeof WireTable>;
 
+function toBase64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function fromBase64(text: string): Uint8Array {
+  const s = atob(text);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
 export function toWire(t: DecisionTable): WireTable {
+  const bytes = (a: Int8Array | Float32Array) => toBase64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   return {
     labels: t.labels,
-    rows: t.rows,
-    gold: Array.from(t.gold),
-    columns: t.columns.map((c) => ({ id: c.id, run: c.run, variant: c.variant, pred: Array.from(c.pred), prob: Array.from(c.prob, (p) => (Number.isNaN(p) ? null : p)) })),
+    rows: {
+      pair_id: t.rows.map((r) => r.pair_id),
+      query: t.rows.map((r) => r.query),
+      title: t.rows.map((r) => r.title),
+      band: t.rows.map((r) => r.band ?? null),
+      intent: t.rows.map((r) => r.intent ?? null),
+    },
+    gold: bytes(t.gold),
+    columns: t.columns.map((c) => ({ id: c.id, run: c.run, variant: c.variant, pred: bytes(c.pred), prob: bytes(c.prob) })),
   };
 }
 
 export function fromWire(w: WireTable): DecisionTable {
+  const n = w.rows.pair_id.length;
+  const int8 = (b64: string) => {
+    const a = new Int8Array(fromBase64(b64).buffer);
+    if (a.length !== n) throw new Error(`decision table: a column has ${a.length} grades for ${n} pairs`);
+    return a;
+  };
+  const rows: PairRow[] = w.rows.pair_id.map((pair_id, i) => ({
+    pair_id,
+    query: w.rows.query[i],
+    title: w.rows.title[i],
+    ...(w.rows.band[i] !== null ? { band: w.rows.band[i]! } : {}),
+    ...(w.rows.intent[i] !== null ? { intent: w.rows.intent[i]! } : {}),
+  }));
   return {
     labels: w.labels,
-    rows: w.rows,
-    gold: Int8Array.from(w.gold),
-    columns: w.columns.map((c) => ({ id: c.id, run: c.run, variant: c.variant, pred: Int8Array.from(c.pred), prob: Float32Array.from(c.prob, (p) => p ?? NaN) })),
+    rows,
+    gold: int8(w.gold),
+    columns: w.columns.map((c) => ({ id: c.id, run: c.run, variant: c.variant, pred: int8(c.pred), prob: new Float32Array(fromBase64(c.prob).buffer) })),
   };
 }

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { changeCounts, toggleCounts, TOGGLES, type DecisionTable, type Filters } from '../../../core/analysis/decisions.ts';
 import { updateView } from './usecases.ts';
 import type { DecisionViewState } from './view-state.ts';
@@ -13,17 +14,19 @@ export function FilterBar({ table, view }: { table: DecisionTable; view: Decisio
     for (const k of Object.keys(next) as (keyof Filters)[]) if (next[k] === undefined || next[k] === false || (Array.isArray(next[k]) && !(next[k] as unknown[]).length) || next[k] === '') delete next[k];
     updateView({ filters: next });
   };
-  let counts: ReturnType<typeof toggleCounts> | undefined;
-  let searchError: string | undefined;
-  try {
-    counts = toggleCounts(table, view.columns, f);
-  } catch (e) {
-    searchError = (e as Error).message;
-  }
   const cmp = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
-  const changes = !searchError && cmp[0] && cmp[1] ? changeCounts(table, view.columns, { ...f, changed: undefined }, cmp[0], cmp[1]) : undefined;
-  const bands = [...new Set(table.rows.map((r) => r.band).filter(Boolean))] as string[];
-  const intents = [...new Set(table.rows.map((r) => r.intent).filter(Boolean))] as string[];
+  const [from, to] = cmp;
+  const { counts, changes, searchError } = useMemo(() => {
+    try {
+      const counts = toggleCounts(table, view.columns, f);
+      const changes = from && to ? changeCounts(table, view.columns, { ...f, changed: undefined }, from, to) : undefined;
+      return { counts, changes, searchError: undefined };
+    } catch (e) {
+      return { counts: undefined, changes: undefined, searchError: (e as Error).message };
+    }
+  }, [table, view.columns, f, from, to]);
+  const bands = useMemo(() => [...new Set(table.rows.map((r) => r.band).filter(Boolean))] as string[], [table]);
+  const intents = useMemo(() => [...new Set(table.rows.map((r) => r.intent).filter(Boolean))] as string[], [table]);
   const columnName = (id: string) => table.columns.find((c) => c.id === id)?.variant ?? id;
   return (
     <div className="filter-bar" role="toolbar" aria-label="Filters">

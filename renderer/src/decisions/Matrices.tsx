@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { confusion, transition, type DecisionTable } from '../../../core/analysis/decisions.ts';
 import { updateView } from './usecases.ts';
 import type { DecisionViewState } from './view-state.ts';
@@ -5,12 +6,12 @@ import type { DecisionViewState } from './view-state.ts';
 /** A confusion matrix (gold × a column) and a transition matrix (column → column); a click filters the grid to that cell. */
 export function Matrices({ table, view, rows }: { table: DecisionTable; view: DecisionViewState; rows: Int32Array }) {
   const [from, to] = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
+  const conf = useMemo(() => (to ? confusion(table, to, rows) : []), [table, to, rows]);
+  const tr = useMemo(() => (from && to ? transition(table, from, to, rows) : []), [table, from, to, rows]);
   if (!from || !to) return null;
   const names = [...table.labels, 'unparseable'];
   const variant = (id: string) => table.columns.find((c) => c.id === id)?.variant ?? id;
   const clear = { ...view.filters, gold: undefined, pred: undefined, pred2: undefined, changed: undefined };
-  const conf = confusion(table, to, rows);
-  const tr = transition(table, from, to, rows);
   return (
     <div className="matrices">
       <Grid

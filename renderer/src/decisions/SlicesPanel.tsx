@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { DecisionTable } from '../../../core/analysis/decisions.ts';
 import { builtinSlices, sliceGaps, type Slice } from '../../../core/analysis/slices.ts';
 import { toast } from '../state/store.ts';
@@ -19,12 +19,14 @@ export function SlicesPanel({ table, view }: { table: DecisionTable; view: Decis
   }, []);
   const [a, b] = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
   const variant = (id: string) => table.columns.find((c) => c.id === id)?.variant ?? id;
-  let gaps: ReturnType<typeof sliceGaps> = [];
-  try {
-    gaps = a && b && a !== b ? sliceGaps(table, a, b, [...saved, ...builtinSlices(table)]).slice(0, 8) : [];
-  } catch {
-    gaps = [];
-  }
+  // Slices do not depend on the view's filters: recomputed only when the compared pair or the slices change.
+  const gaps = useMemo(() => {
+    try {
+      return a && b && a !== b ? sliceGaps(table, a, b, [...saved, ...builtinSlices(table)]).slice(0, 8) : [];
+    } catch {
+      return [];
+    }
+  }, [table, a, b, saved]);
   const save = async () => {
     const n = name.trim();
     if (!n) return;
