@@ -95,8 +95,13 @@ describe('lref data inspect (CLI)', () => {
     expect([st.pairs, st.queries, st.products, st.scheme]).toEqual([74067, 11795, 54667, 'graded3']);
     expect(labelCounts(st)).toEqual({ High: 34357, Medium: 34595, Low: 5115 });
     expect(st.fields.score).toBe(74067);
-    // the proxy splits pairs into thirds: every bucket holds 33.3% ± 1%
-    for (const f of st.query_freq) expect(Math.abs(f.share - 1 / 3)).toBeLessThan(0.01);
+    // bands are shares of queries (10% head, 30% torso by pairs per query; ties share a band), not
+    // thirds of the pairs: head is ~11% of queries holding 20% of pairs
+    expect(st.query_freq.map((f) => [f.bucket, f.queries, f.pairs])).toEqual([
+      ['head', 1263, 14986],
+      ['torso', 3504, 31201],
+      ['tail', 7028, 27880],
+    ]);
   });
 
   it.skipIf(!homedepot)('prints the Home Depot table with detected format', async () => {
