@@ -256,8 +256,13 @@ describe('runCot (smoke preset sizes, plumbing only)', () => {
 
   it('control: "+label" trains the same pairs for one kind’s steps, label-only; answerFirst reaches the templates', async () => {
     const tensorsBefore = tf.memory().numTensors;
-    const res = await runCot(ctx, base, pairs.slice(0, 20), { order: ['ee'], steps: 3, control: true, answerFirst: true }, teacher);
+    const on = pairs.slice(0, 20);
+    const res = await runCot(ctx, base, on, { order: ['ee'], steps: 3, control: true, answerFirst: true }, teacher);
     expect(res.control!.losses).toHaveLength(3);
+    // the pairs themselves, not only the step count: every one of the 20, as +ee's CoT examples
+    expect(res.variants[0].pairs).toEqual(on.map((p) => p.pair_id));
+    expect(res.control!.pairs).toEqual(res.variants[0].pairs);
+    expect(res.control!.examples).toBe(res.variants[0].examples.cot);
     expect(res.control!.model.template.kind).toBe('label');
     expect(res.variants[0].cotTemplate.answerFirst).toBe(true);
     // a model of its own: not the base's weights object, nor the +ee variant's
