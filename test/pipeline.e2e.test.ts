@@ -21,7 +21,9 @@ const root = mkdtempSync(join(tmpdir(), 'lref-pipeline-e2e-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 
-const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+label', '+dpo'];
+const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ee:scored', '+ra', '+ra:scored', '+dr', '+dr:scored', '+label', '+dpo', '+dpo:scored'];
+/** the trained models (the :scored rows are the CoT/DPO models asked another way) */
+const MODELS = VARIANTS.filter((v) => !v.endsWith(':scored'));
 
 /**
  * The first SFT losses of the smoke preset on wasm (seed 1): any drift in data, tokenizer, init or
@@ -77,6 +79,13 @@ describe('lref pipeline (smoke, fewer steps)', () => {
       expect(m.n).toBe(n);
       expect(m.confusion.flat().reduce((a, b) => a + b, 0) + m.unparseable).toBe(n);
     }
+    // every variant on valid too (choices are made there), same order
+    expect(run.metrics.valid_variants!.map((m) => m.name)).toEqual(VARIANTS);
+    for (const m of run.metrics.valid_variants!) expect(m.n).toBe(run.run.data.split.valid);
+    expect(Object.keys(line.valid)).toEqual(VARIANTS);
+    expect(line.split).toBe('test');
+    // scored twins never fail to parse; like the +label control they are asked with the label prompt
+    for (const m of run.metrics.variants.filter((x) => x.name.endsWith(':scored'))) expect(m.unparseable).toBe(0);
     for (const stage of ['data', 'tokenizer', 'lexical', 'cross_encoder', 'sft_all', 'selection', 'sft_random', 'sft_selected', 'cot', 'dpo/mine', 'eval/+dpo', 'total']) {
       expect(run.run.timings[stage], stage).toBeGreaterThanOrEqual(0);
     }
@@ -91,7 +100,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
       expect(new Set(preds.map((p) => p.pair_id))).toEqual(testIds);
       const unparseable = preds.filter((p) => p.label === null).length;
       expect(unparseable).toBe(run.metrics.variants.find((m) => m.name === v)!.unparseable);
-      if (v.startsWith('+') && v !== '+label') {
+      if (v.startsWith('+') && v !== '+label' && !v.endsWith(':scored')) {
         expect(preds.every((p) => typeof p.rationale === 'string' && p.cot_kind !== undefined)).toBe(true);
       } else if (v !== 'lexical') {
         expect(preds.every((p) => p.probs !== undefined && Math.abs(Object.values(p.probs).reduce((a, b) => a + b, 0) - 1) < 1e-4)).toBe(true);
@@ -104,7 +113,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(run.run.notes.some((l) => l.startsWith(`sft_selected: 12 steps on ${run.selection.filter((r) => r.kept).length} pairs`))).toBe(true);
 
     // Checkpoints: one folder per variant; a decoder variant loads back.
-    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual([...VARIANTS].sort());
+    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual([...MODELS].sort());
     const ee = loadRelevanceModel(join(out, 'checkpoints', '+ee'));
     expect(ee.template.kind).toBe('ee');
     expect(ee.template.answerFirst).toBe(true);

@@ -77,8 +77,10 @@ export const MetricsFile = z
     backend: z.string().min(1),
     data_hash: z.string().regex(/^[0-9a-f]{64}$/),
     timings: Timings,
-    /** one record per variant, in table order */
+    /** one record per variant, in table order: the test split (what is reported) */
     variants: z.array(MetricsRecord).min(1),
+    /** the same variants on the valid split, where anything is chosen by looking at results (absent in older runs or with no valid pairs) */
+    valid_variants: z.array(MetricsRecord).optional(),
   })
   .strict();
 export type MetricsFile = z.infer<typeof MetricsFile>;

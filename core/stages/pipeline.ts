@@ -26,7 +26,7 @@ import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotVariant } from './cot.ts';
 import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
-import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
+import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
 import { randomSelection } from './select-rule.ts';
 
@@ -38,11 +38,17 @@ import { randomSelection } from './select-rule.ts';
  *   → sft_random (the selection's budget) → sft_selected → +ee → +ra → +dr (sequential, from
  *   sft_selected) → beam mining on train → +dpo → run folder
  *
- * Each variant is evaluated as soon as it exists, then checkpointed and freed (only the models a
- * later stage starts from stay in memory). Label variants are scored (one forward pass); CoT and
- * DPO variants generate rationale + grade, as LREF reports them, and an output with no readable
- * grade counts as an error (MetricsRecord.unparseable).
+ * Each variant is evaluated as soon as it exists, on the valid split (where anything is chosen by
+ * looking at results) and on the test split (reported), then checkpointed and freed (only the models
+ * a later stage starts from stay in memory). Label variants are scored (one forward pass); CoT and
+ * DPO variants are reported twice: generating rationale + grade, as LREF reports them (an output
+ * with no readable grade counts against it, MetricsRecord.unparseable), and as "<name>:scored", the
+ * grade scored at <answer> with the label prompt exactly as the label variants and the +label
+ * control are — so a CoT gain over +label is like against like.
  */
+
+/** The suffix of a CoT/DPO variant's scored twin in metrics.json. */
+export const SCORED_SUFFIX = ':scored';
 
 export interface PipelineOptions {
   /** the run folder (created; must not hold a finished run) */
@@ -59,7 +65,10 @@ export interface PipelineOptions {
 export interface PipelineResult {
   dir: string;
   runId: string;
+  /** on the test split, in table order */
   metrics: MetricsRecord[];
+  /** the same variants on the valid split (empty when the split has no valid pairs) */
+  validMetrics: MetricsRecord[];
   timings: Record<string, number>;
   training: Record<string, TrainingTrace>;
 }
@@ -95,7 +104,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   }
   log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${split.train.length} train / ${split.valid.length} valid / ${split.test.length} test`);
   const test = split.test;
-  const gold = test.map((p) => p.label);
+  const valid = split.valid;
+  if (valid.length === 0) log('eval: the split has no valid pairs; metrics on test only (nothing can be chosen honestly on this run)');
 
   // 2. Templates, teacher, tokenizer, model shape.
   const templates = loadTemplates(cfg);
@@ -112,18 +122,29 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   log(`model: ${modelConfig.nLayers} layers × ${modelConfig.dModel} wide, context ${modelConfig.contextLength}, vocabulary ${tokenizer.vocabSize}; backend ${opts.backend}`);
 
   const metrics: MetricsRecord[] = [];
+  const validMetrics: MetricsRecord[] = [];
   const predictions: PredictionRecord[] = [];
   const training: Record<string, TrainingTrace> = {};
   const checkpoint = (variant: string) => join(dir, RUN_FILES.checkpoints, variant);
   const provenance = (variant: string) => ({ run_id: runId, variant, seed: cfg.seed, data_hash: data.hash });
-  const record = (variant: string, labels: (string | null)[]) => {
-    const m = computeMetrics(variant, gold, labels, scheme);
+  const short = (m: MetricsRecord) => `macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`;
+  /** Metrics on test (and valid, when it has pairs); `validLabels` aligned with `valid`. */
+  const record = (variant: string, labels: (string | null)[], validLabels: (string | null)[]) => {
+    const m = computeMetrics(variant, test.map((p) => p.label), labels, scheme);
     metrics.push(m);
-    log(`eval/${variant}: macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`);
+    let line = `eval/${variant}: test ${short(m)}`;
+    if (valid.length > 0) {
+      const v = computeMetrics(variant, valid.map((p) => p.label), validLabels, scheme);
+      validMetrics.push(v);
+      line += `; valid ${short(v)}`;
+    }
+    log(line);
   };
-  const recordScored = (variant: string, preds: LabelPrediction[]) => {
+  /** Scored predictions on test (kept in predictions.jsonl) and valid. */
+  const recordScored = (variant: string, rm: Pick<RelevanceModel, 'model' | 'tokenizer' | 'scheme' | 'template'>) => {
+    const preds = predictLabels(rm, test, cfg.eval.batchSize);
     preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: p.label, probs: p.probs }));
-    record(variant, preds.map((p) => p.label));
+    record(variant, preds.map((p) => p.label), predictLabels(rm, valid, cfg.eval.batchSize).map((p) => p.label));
   };
 
   // 3. Baselines.
@@ -133,7 +154,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       writeFileAtomic(join(checkpoint('lexical'), 'lexical.json'), JSON.stringify(model) + '\n');
       const preds = predictLexical(model, test);
       preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'lexical', label: p.label, score: p.score }));
-      record('lexical', preds.map((p) => p.label));
+      record('lexical', preds.map((p) => p.label), predictLexical(model, valid).map((p) => p.label));
     });
   }
   if (cfg.baselines.crossEncoder.enabled) {
@@ -147,7 +168,9 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       });
       try {
         training.cross_encoder = { steps: losses.length, losses };
-        recordScored('cross_encoder', predictCrossEncoder(model, test, cfg.eval.batchSize));
+        const preds = predictCrossEncoder(model, test, cfg.eval.batchSize);
+        preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'cross_encoder', label: p.label, probs: p.probs }));
+        record('cross_encoder', preds.map((p) => p.label), predictCrossEncoder(model, valid, cfg.eval.batchSize).map((p) => p.label));
         saveCrossEncoder(checkpoint('cross_encoder'), model, losses.length);
       } finally {
         model.clf.dispose();
@@ -185,7 +208,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     const { rm, losses } = trained;
     training[variant] = { steps: losses.length, losses };
     log(`${variant}: ${steps} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
-    recordScored(variant, predictLabels(rm, test, cfg.eval.batchSize));
+    recordScored(variant, rm);
     saveRelevanceModel(checkpoint(variant), rm, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;
   };
@@ -228,6 +251,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     for (const v of cot.variants) {
       training[v.name] = { steps: v.losses.length, losses: v.losses };
       await timed(`eval/${v.name}`, () => recordGenerated(v.name, { ...v.model, template: v.cotTemplate }, v.rules));
+      await timed(`eval/${v.name}${SCORED_SUFFIX}`, () => recordScored(`${v.name}${SCORED_SUFFIX}`, { ...v.model, template: templates.label }));
       saveRelevanceModel(checkpoint(v.name), { ...v.model, template: v.cotTemplate }, {
         step: v.losses.length,
         backend: opts.backend,
@@ -238,7 +262,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
       const { model, losses } = cot.control;
       training['+label'] = { steps: losses.length, losses };
-      await timed('eval/+label', () => recordScored('+label', predictLabels(model, test, cfg.eval.batchSize)));
+      await timed('eval/+label', () => recordScored('+label', model));
       saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
     }
     policy = cot.variants[cot.variants.length - 1];
@@ -260,11 +284,13 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
       training['+dpo'] = { steps: 0, losses: [] };
       await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
+      await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...asked, template: templates.label }));
     } else {
       const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
       try {
         training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
         await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
+        await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
         saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
       } finally {
         dpo.model.model.dispose();
@@ -275,12 +301,15 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   }
 
   function recordGenerated(variant: string, rm: RelevanceModel, rules: string | undefined): void {
-    const preds = predictWithRationale(rm, test, {
-      rules,
-      maxNewTokens: cfg.eval.maxNewTokens,
-      signal: opts.signal,
-      onProgress: (done, total) => opts.progress?.(`eval/${variant}`, done, total),
-    });
+    const generate = (pairs: readonly PairRecord[], stage: string) =>
+      predictWithRationale(rm, pairs, {
+        rules,
+        maxNewTokens: cfg.eval.maxNewTokens,
+        signal: opts.signal,
+        onProgress: (done, total) => opts.progress?.(stage, done, total),
+      });
+    const preds = generate(test, `eval/${variant}`);
+    const validPreds = generate(valid, `eval/${variant} (valid)`);
     const kind = rm.template.kind === 'label' ? undefined : rm.template.kind;
     preds.forEach((p, i) =>
       predictions.push({
@@ -292,7 +321,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         ...(p.unparseable ? { raw: p.raw } : {}),
       }),
     );
-    record(variant, preds.map((p) => p.label));
+    record(variant, preds.map((p) => p.label), validPreds.map((p) => p.label));
   }
 
   // 7. The run folder.
@@ -302,7 +331,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     pairs: test,
     selection: selection.records,
     predictions,
-    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics },
+    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
     run: {
       version: 1,
       id: runId,
@@ -315,7 +344,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       notes,
     },
   });
-  return { dir, runId, metrics, timings, training };
+  return { dir, runId, metrics, validMetrics, timings, training };
 }
 
 // ------------------------------------------------------------------------------------------------
