@@ -3,6 +3,7 @@ import { dataSynthCommand } from './data-synth.ts';
 import { dataInspectCommand } from './data-inspect.ts';
 import { trainCommand } from './train.ts';
 import { pipelineCommand } from './pipeline.ts';
+import { studyCommand } from './study.ts';
 import { evalCommand } from './eval.ts';
 import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: Command[] = [
   dataInspectCommand,
   trainCommand,
   pipelineCommand,
+  studyCommand,
   evalCommand,
   runCommand,
   benchCommand,
