@@ -73,6 +73,12 @@ describe('lref data inspect (CLI)', () => {
     const out = io.stdout.join('\n');
     expect(out).toContain('scheme    wands3 (WANDS)');
     expect(out).toMatch(/^Partial\s+2\s+66\.7%$/m);
+    // the label prompt measured against the context: "<bos><query> sofa<product> grey sofa<answer>"
+    // is a handful of tokens with one mark per side on "sofa"; a context of 8 must cut all three
+    expect(out).toMatch(/prompts \(3 sampled pairs\): label template, vocabulary \d+: mean \d+\.\d tokens \(max \d+\), 2\.0 <hl> marks; 0 of 3 \(0\.0%\) cut to fit a context of 128$/m);
+    const tight = capture();
+    expect(await main(['data', 'inspect', good, '--context', '8', '--json'], tight)).toBe(0);
+    expect(JSON.parse(tight.stdout.join(''))).toMatchObject({ prompt_fit: { context: 8, pairs: 3, cut: 3, cutShare: 1 } });
 
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"pair_id": 1}\n');
