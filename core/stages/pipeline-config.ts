@@ -105,6 +105,12 @@ export const PipelineConfig = z
         subsetBase: z.enum(['scratch', 'sft_all']).default('scratch'),
         /** steps of the subset fine-tune when subsetBase is 'sft_all' (default: a quarter of `steps`) */
         subsetSteps: z.number().int().min(1).optional(),
+        /**
+         * Early stopping of the label SFT variants on the valid split: every `every` steps macro-F1 on
+         * valid is measured, the best weights are kept, and training stops after `patience` checks
+         * without a gain. Lets a long schedule be set without overfitting a small train split.
+         */
+        earlyStop: z.object({ every: z.number().int().min(1), patience: z.number().int().min(1).default(3) }).strict().optional(),
       })
       .strict(),
     selection: SelectionConfig,

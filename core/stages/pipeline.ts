@@ -17,6 +17,7 @@ import { OpenAITeacher } from '../teachers/openai.ts';
 import { RuleTeacher } from '../teachers/rules.ts';
 import type { Teacher } from '../teachers/teacher.ts';
 import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
+import { describePromptFit, promptFit } from '../text/prompt-fit.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
@@ -120,6 +121,10 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   });
   const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal };
   log(`model: ${modelConfig.nLayers} layers × ${modelConfig.dModel} wide, context ${modelConfig.contextLength}, vocabulary ${tokenizer.vocabSize}; backend ${opts.backend}`);
+  // How many label prompts must be cut to fit: a cut prompt hides the end of its product text.
+  for (const [name, pairs] of [['train', split.train], ['test', test]] as const) {
+    log(describePromptFit(promptFit(tokenizer, templates.label, pairs, modelConfig.contextLength), `prompts (${name})`));
+  }
 
   const metrics: MetricsRecord[] = [];
   const validMetrics: MetricsRecord[] = [];
@@ -198,6 +203,17 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
             opts.signal?.throwIfAborted();
           },
         },
+        ...(cfg.train.earlyStop && valid.length > 0
+          ? {
+              validate: {
+                pairs: valid,
+                every: cfg.train.earlyStop.every,
+                patience: cfg.train.earlyStop.patience,
+                score: (g: string[], p: string[]) => computeMetrics(variant, g, p, scheme).macro_f1,
+                batchSize: cfg.eval.batchSize,
+              },
+            }
+          : {}),
       });
     } catch (err) {
       init.dispose();
@@ -205,9 +221,10 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     } finally {
       optimizer.dispose();
     }
-    const { rm, losses } = trained;
+    const { rm, losses, curve, bestStep } = trained;
     training[variant] = { steps: losses.length, losses };
-    log(`${variant}: ${steps} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+    log(`${variant}: ${losses.length} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+    if (curve) log(`${variant}: early stopping on valid macro-F1 — ${curve.map((c) => `${c.step}: ${(100 * c.score).toFixed(1)}`).join(', ')}; kept step ${bestStep}`);
     recordScored(variant, rm);
     saveRelevanceModel(checkpoint(variant), rm, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;
