@@ -60,6 +60,8 @@ export const PipelineConfig = z
     preset: z.enum(['smoke', 'default']),
     /** seeds the data, the split, every init, sample and batch order */
     seed: z.number().int().min(0).max(2 ** 31 - 1),
+    /** 'dpo' (default): every stage. 'sft_all': the baselines and sft_all only — a quick look, or tuning the label SFT on valid. */
+    stopAfter: z.enum(['sft_all', 'dpo']).default('dpo'),
     data: DataConfig,
     /** by query: no query is in two splits */
     split: z

@@ -29,7 +29,7 @@ import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
-import { randomSelection } from './select-rule.ts';
+import { randomSelection, type SelectionRecord } from './select-rule.ts';
 
 /**
  * `lref pipeline`: every LREF stage in order on one split, every variant evaluated on the same
@@ -233,88 +233,96 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   // Kept only while the subset fine-tunes continue from it (train.subsetBase 'sft_all').
   const subsetBase = cfg.train.subsetBase === 'sft_all' ? sftAll.model : undefined;
   if (!subsetBase) sftAll.model.dispose();
-  const stage1 = async () => {
-    const selection = await timed('selection', () =>
-      runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
-    );
-    const budget = selection.selected.length;
-    if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
-    const randomRecords = randomSelection(selection.records, budget, cfg.seed);
-    const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
-    await timed('sft_random', () => sft('sft_random', randomPairs, 11, subsetBase).model.dispose());
-    const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
-    return { selection, selected };
-  };
-  let stage1Result: Awaited<ReturnType<typeof stage1>>;
-  try {
-    stage1Result = await stage1();
-  } finally {
+  // train.stopAfter 'sft_all': the baselines and sft_all only (a quick look, or tuning the label SFT on valid).
+  let selectionRecords: SelectionRecord[] = [];
+  if (cfg.stopAfter === 'sft_all') {
     subsetBase?.dispose();
-  }
-  const { selection, selected } = stage1Result;
-
-  // 5. Stage 2: Multi-CoT from sft_selected.
-  const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
-  const cotPairs = cotOn === 'selected' ? selection.selected : split.train;
-  const cot = await timed('cot', async () => {
+    log('stopAfter sft_all: no selection, CoT or DPO in this run');
+  } else {
+    const stage1 = async () => {
+      const selection = await timed('selection', () =>
+        runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
+      );
+      const budget = selection.selected.length;
+      if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
+      const randomRecords = randomSelection(selection.records, budget, cfg.seed);
+      const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
+      await timed('sft_random', () => sft('sft_random', randomPairs, 11, subsetBase).model.dispose());
+      const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
+      return { selection, selected };
+    };
+    let stage1Result: Awaited<ReturnType<typeof stage1>>;
     try {
-      return await runCot(ctx, selected, cotPairs, cotCfg, teacher);
+      stage1Result = await stage1();
     } finally {
-      selected.model.dispose();
+      subsetBase?.dispose();
     }
-  });
-  let policy: CotVariant | undefined;
-  try {
-    for (const v of cot.variants) {
-      training[v.name] = { steps: v.losses.length, losses: v.losses };
-      await timed(`eval/${v.name}`, () => recordGenerated(v.name, { ...v.model, template: v.cotTemplate }, v.rules));
-      await timed(`eval/${v.name}${SCORED_SUFFIX}`, () => recordScored(`${v.name}${SCORED_SUFFIX}`, { ...v.model, template: templates.label }));
-      saveRelevanceModel(checkpoint(v.name), { ...v.model, template: v.cotTemplate }, {
-        step: v.losses.length,
-        backend: opts.backend,
-        provenance: { ...provenance(v.name), cot_pairs: cotPairs.length, teacher: cot.teacher },
-      });
-    }
-    if (cot.control) {
-      // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
-      const { model, losses } = cot.control;
-      training['+label'] = { steps: losses.length, losses };
-      await timed('eval/+label', () => recordScored('+label', model));
-      saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
-    }
-    policy = cot.variants[cot.variants.length - 1];
+    const { selection, selected } = stage1Result;
 
-    // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
-    const asked: RelevanceModel = { ...policy.model, template: policy.cotTemplate };
-    const kind = policy.cotTemplate.kind as 'ee' | 'ra';
-    const byId = new Map((cot.rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
-    const pool = sample(split.train, Math.min(cfg.dpo.minePairs, split.train.length), new Rng(cfg.seed).fork('dpo/mine'));
-    // The teacher's rationale backs the chosen side when no beam holds the right grade (MineConfig.teacherFallback).
-    const missing = pool.filter((p) => !byId.has(p.pair_id));
-    const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? templates.ra.defaults?.rules;
-    const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
-    for (const r of extra) byId.set(r.pair_id, r.rationale);
-    const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
-    const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
-    if (prefs.length === 0) {
-      // Nothing to prefer: DPO would not move the policy, so +dpo is the policy itself (said so in notes).
-      log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
-      training['+dpo'] = { steps: 0, losses: [] };
-      await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
-      await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...asked, template: templates.label }));
-    } else {
-      const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
+    // 5. Stage 2: Multi-CoT from sft_selected.
+    const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
+    const cotPairs = cotOn === 'selected' ? selection.selected : split.train;
+    const cot = await timed('cot', async () => {
       try {
-        training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
-        await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
-        await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
-        saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
+        return await runCot(ctx, selected, cotPairs, cotCfg, teacher);
       } finally {
-        dpo.model.model.dispose();
+        selected.model.dispose();
       }
+    });
+    let policy: CotVariant | undefined;
+    try {
+      for (const v of cot.variants) {
+        training[v.name] = { steps: v.losses.length, losses: v.losses };
+        await timed(`eval/${v.name}`, () => recordGenerated(v.name, { ...v.model, template: v.cotTemplate }, v.rules));
+        await timed(`eval/${v.name}${SCORED_SUFFIX}`, () => recordScored(`${v.name}${SCORED_SUFFIX}`, { ...v.model, template: templates.label }));
+        saveRelevanceModel(checkpoint(v.name), { ...v.model, template: v.cotTemplate }, {
+          step: v.losses.length,
+          backend: opts.backend,
+          provenance: { ...provenance(v.name), cot_pairs: cotPairs.length, teacher: cot.teacher },
+        });
+      }
+      if (cot.control) {
+        // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
+        const { model, losses } = cot.control;
+        training['+label'] = { steps: losses.length, losses };
+        await timed('eval/+label', () => recordScored('+label', model));
+        saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
+      }
+      policy = cot.variants[cot.variants.length - 1];
+
+      // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
+      const asked: RelevanceModel = { ...policy.model, template: policy.cotTemplate };
+      const kind = policy.cotTemplate.kind as 'ee' | 'ra';
+      const byId = new Map((cot.rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
+      const pool = sample(split.train, Math.min(cfg.dpo.minePairs, split.train.length), new Rng(cfg.seed).fork('dpo/mine'));
+      // The teacher's rationale backs the chosen side when no beam holds the right grade (MineConfig.teacherFallback).
+      const missing = pool.filter((p) => !byId.has(p.pair_id));
+      const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? templates.ra.defaults?.rules;
+      const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
+      for (const r of extra) byId.set(r.pair_id, r.rationale);
+      const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
+      const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
+      if (prefs.length === 0) {
+        // Nothing to prefer: DPO would not move the policy, so +dpo is the policy itself (said so in notes).
+        log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
+        training['+dpo'] = { steps: 0, losses: [] };
+        await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
+        await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...asked, template: templates.label }));
+      } else {
+        const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
+        try {
+          training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
+          await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
+          await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
+          saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
+        } finally {
+          dpo.model.model.dispose();
+        }
+      }
+    } finally {
+      disposeCot(cot);
     }
-  } finally {
-    disposeCot(cot);
+    selectionRecords = selection.records;
   }
 
   function recordGenerated(variant: string, rm: RelevanceModel, rules: string | undefined): void {
@@ -346,7 +354,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   const common = { config: cfg, seed: cfg.seed, backend: opts.backend, timings };
   writeRun(dir, {
     pairs: test,
-    selection: selection.records,
+    selection: selectionRecords,
     predictions,
     metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
     run: {
