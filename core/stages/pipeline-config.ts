@@ -62,6 +62,8 @@ export const PipelineConfig = z
     seed: z.number().int().min(0).max(2 ** 31 - 1),
     /** 'dpo' (default): every stage. 'sft_all': the baselines and sft_all only — a quick look, or tuning the label SFT on valid. */
     stopAfter: z.enum(['sft_all', 'dpo']).default('dpo'),
+    /** a folder from `lref pretrain`: its tokenizer and model replace tokenizer.* and model.*, and every decoder variant starts from its weights */
+    pretrained: z.string().min(1).optional(),
     data: DataConfig,
     /** by query: no query is in two splits */
     split: z

@@ -29,6 +29,7 @@ import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
+import { loadPretrained } from './pretrain.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 
 /**
@@ -75,6 +76,16 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
+  // A pretrained folder (lref pretrain): its tokenizer and weights are the run's base, freed at the end.
+  const pre = cfg.pretrained !== undefined ? loadPretrained(cfg.pretrained) : undefined;
+  try {
+    return await pipelineRun(cfg, opts, pre);
+  } finally {
+    pre?.model.dispose();
+  }
+}
+
+async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: ReturnType<typeof loadPretrained> | undefined): Promise<PipelineResult> {
   const dir = opts.outDir;
   if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
   mkdirSync(dir, { recursive: true });
@@ -111,15 +122,17 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   // 2. Templates, teacher, tokenizer, model shape.
   const templates = loadTemplates(cfg);
   const teacher = makeTeacher(cfg, data.source);
-  const tokenizer = await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
-  const modelConfig = makeModelConfig(cfg, tokenizer.vocabSize);
+  const tokenizer = pre ? pre.tokenizer : await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
+  const modelConfig = pre ? { ...pre.model.config, seed: cfg.seed } : makeModelConfig(cfg, tokenizer.vocabSize);
+  if (pre) log(`pretrained: ${cfg.pretrained} (${pre.card.texts} texts from ${pre.card.source}, loss ${pre.card.loss.first10.toFixed(2)} → ${pre.card.loss.last10.toFixed(2)}); its tokenizer and model shape replace tokenizer.* and model.*`);
   const trainConfig = TrainConfig.parse({
     ...presetFor(cfg.model.preset, tokenizer.vocabSize).train,
     ...cfg.train,
     warmup: Math.min(cfg.train.warmup, Math.floor(cfg.train.steps / 10)),
     seed: cfg.seed,
   });
-  const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal };
+  const newModel = () => (pre ? pre.model.clone() : new DecoderLM(modelConfig));
+  const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal, newModel };
   log(`model: ${modelConfig.nLayers} layers × ${modelConfig.dModel} wide, context ${modelConfig.contextLength}, vocabulary ${tokenizer.vocabSize}; backend ${opts.backend}`);
   // How many label prompts must be cut to fit: a cut prompt hides the end of its product text.
   for (const [name, pairs] of [['train', split.train], ['test', test]] as const) {
@@ -188,7 +201,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     const steps = base ? (cfg.train.subsetSteps ?? Math.max(1, Math.round(cfg.train.steps / 4))) : cfg.train.steps;
     const tc = trainConfigFor(ctx, base ? { steps, warmup: Math.min(cfg.train.warmup, Math.floor(steps / 10)) } : {}, salt);
     // Our own fresh model (or copy of the base) and optimizer, so an interrupt thrown from onStep can still free them.
-    const init = base ? base.clone() : new DecoderLM(modelConfig);
+    const init = base ? base.clone() : newModel();
     const optimizer = makeOptimizer(init, tc);
     let trained: ReturnType<typeof trainLabelModel>;
     try {

@@ -206,8 +206,8 @@ async function confusableLabels(teacher: Pick<Teacher, 'id' | 'confusableLabel'>
 }
 
 /**
- * Fine-tunes one aux model (fresh weights from the run's model config, as every aux model starts
- * from the same base), predicts its fold's pairs and the held-out ones, and disposes it — also when
+ * Fine-tunes one aux model (from the run's base: the pretrained weights, else a fresh init, as
+ * every aux model starts from the same base), predicts its fold's pairs and the held-out ones, and disposes it — also when
  * training is interrupted through ctx.signal.
  */
 function trainAndPredict(
@@ -223,7 +223,7 @@ function trainAndPredict(
 ): { finalLoss: number; scored: LabelPrediction[]; heldOut: LabelPrediction[] } {
   // Only the step count is ours; warmup is clamped only so the schedule stays a schedule.
   const trainConfig = trainConfigFor(ctx, { steps, warmup: Math.min(ctx.trainConfig.warmup, steps - 1) }, salt);
-  const model = new DecoderLM(ctx.modelConfig);
+  const model = ctx.newModel?.() ?? new DecoderLM(ctx.modelConfig);
   const optimizer = makeOptimizer(model, trainConfig);
   try {
     const { rm, losses } = trainLabelModel(ctx.tokenizer, ctx.scheme, template, pairs, {

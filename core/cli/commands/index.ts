@@ -4,6 +4,7 @@ import { dataInspectCommand } from './data-inspect.ts';
 import { trainCommand } from './train.ts';
 import { pipelineCommand } from './pipeline.ts';
 import { studyCommand } from './study.ts';
+import { pretrainCommand } from './pretrain.ts';
 import { evalCommand } from './eval.ts';
 import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: Command[] = [
   dataSynthCommand,
   dataInspectCommand,
   trainCommand,
+  pretrainCommand,
   pipelineCommand,
   studyCommand,
   evalCommand,
