@@ -36,7 +36,9 @@ const GOLDEN_SFT_ALL = [5.956892967224121, 5.931217670440674, 5.749464511871338,
 const GOLDEN_CROSS_ENCODER = [1.6238603591918945, 1.605512022972107, 1.577889323234558];
 
 describe('lref pipeline (smoke, fewer steps)', () => {
-  it('runs every stage, writes a valid run folder, prints the table and reproduces the golden trace', async () => {
+  // Every variant is evaluated on valid as well as test, so CoT generation runs twice: ~55 s alone,
+  // past the default 120 s when the machine is shared.
+  it('runs every stage, writes a valid run folder, prints the table and reproduces the golden trace', { timeout: 300_000 }, async () => {
     const config = join(root, 'fast.json');
     writeFileSync(
       config,
