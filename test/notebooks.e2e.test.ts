@@ -59,7 +59,7 @@ const expectTableAndChart = (nb: Notebook) => {
   expect(allPayloads(nb, MIME.vegalite).length).toBeGreaterThan(0);
 };
 
-const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ra', '+dr', '+dpo'];
+const VARIANTS = ['lexical', 'cross_encoder', 'sft_all', 'sft_random', 'sft_selected', '+ee', '+ee:scored', '+ra', '+ra:scored', '+dr', '+dr:scored', '+dpo', '+dpo:scored'];
 const runDir = join(root, 'pipeline-run');
 
 describe('example notebooks', () => {

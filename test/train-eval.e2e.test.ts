@@ -31,6 +31,8 @@ describe('lref train / lref eval', () => {
     expect(readdirSync(model).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const metrics = JSON.parse(readFileSync(join(model, 'metrics.json'), 'utf8'));
     expect(metrics.variants.map((v: { name: string }) => v.name)).toEqual(['sft', 'majority']);
+    expect(metrics.valid_variants.map((v: { name: string; n: number }) => [v.name, v.n])).toEqual([['sft', metrics.split.valid], ['majority', metrics.split.valid]]);
+    expect(line.valid_macro_f1).toBeCloseTo(metrics.valid_variants[0].macro_f1, 4);
     expect(metrics.loss.trace).toHaveLength(30);
     expect(metrics.split.train + metrics.split.valid + metrics.split.test).toBe(600);
 

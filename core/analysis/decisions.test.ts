@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeCounts, confusion, filterRows, fromWire, MISSING, sortRows, toggleCounts, toWire, transition, UNPARSEABLE, type DecisionTable } from './decisions.ts';
+import { changeCounts, confusion, type Filters, filterRows, fromWire, MISSING, sortRows, toggleCounts, toWire, transition, UNPARSEABLE, type DecisionTable } from './decisions.ts';
 
 // Grades 0 = Exact (best) … 2 = Irrelevant. Rows: gold / a / b
 //   r0: 0 / 0 / 0   agree, right
@@ -60,7 +60,8 @@ describe('decision matrix filters', () => {
   });
 
   it('the one-pass counts equal a filter run per toggle, with other toggles on', () => {
-    for (const on of [{}, { errors: true }, { optimistic: true, different: true }, { offBy2: true, band: ['tail'] }] as const) {
+    const cases: Filters[] = [{}, { errors: true }, { optimistic: true, different: true }, { offBy2: true, band: ['tail'] }];
+    for (const on of cases) {
       const c = toggleCounts(t, both, on);
       for (const k of ['errors', 'different', 'offBy2', 'optimistic'] as const) expect(c[k]).toBe(filterRows(t, both, { ...on, [k]: true }).length);
     }

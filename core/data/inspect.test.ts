@@ -73,6 +73,12 @@ describe('lref data inspect (CLI)', () => {
     const out = io.stdout.join('\n');
     expect(out).toContain('scheme    wands3 (WANDS)');
     expect(out).toMatch(/^Partial\s+2\s+66\.7%$/m);
+    // the label prompt measured against the context: "<bos><query> sofa<product> grey sofa<answer>"
+    // is a handful of tokens with one mark per side on "sofa"; a context of 8 must cut all three
+    expect(out).toMatch(/prompts \(3 sampled pairs\): label template, vocabulary \d+: mean \d+\.\d tokens \(max \d+\), 2\.0 <hl> marks; 0 of 3 \(0\.0%\) cut to fit a context of 128$/m);
+    const tight = capture();
+    expect(await main(['data', 'inspect', good, '--context', '8', '--json'], tight)).toBe(0);
+    expect(JSON.parse(tight.stdout.join(''))).toMatchObject({ prompt_fit: { context: 8, pairs: 3, cut: 3, cutShare: 1 } });
 
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"pair_id": 1}\n');
@@ -95,8 +101,13 @@ describe('lref data inspect (CLI)', () => {
     expect([st.pairs, st.queries, st.products, st.scheme]).toEqual([74067, 11795, 54667, 'graded3']);
     expect(labelCounts(st)).toEqual({ High: 34357, Medium: 34595, Low: 5115 });
     expect(st.fields.score).toBe(74067);
-    // the proxy splits pairs into thirds: every bucket holds 33.3% ± 1%
-    for (const f of st.query_freq) expect(Math.abs(f.share - 1 / 3)).toBeLessThan(0.01);
+    // bands are shares of queries (10% head, 30% torso by pairs per query; ties share a band), not
+    // thirds of the pairs: head is ~11% of queries holding 20% of pairs
+    expect(st.query_freq.map((f) => [f.bucket, f.queries, f.pairs])).toEqual([
+      ['head', 1263, 14986],
+      ['torso', 3504, 31201],
+      ['tail', 7028, 27880],
+    ]);
   });
 
   it.skipIf(!homedepot)('prints the Home Depot table with detected format', async () => {

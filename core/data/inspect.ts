@@ -101,7 +101,7 @@ export function formatStats(st: DatasetStats): string {
       st.query_freq.map((f) => [f.bucket, int(f.queries), int(f.pairs), pct(f.share)]),
     ),
   );
-  out.push('(head/torso/tail by pairs per query: the most-labelled queries covering the first third of pairs are head)');
+  out.push('(head/torso/tail by pairs per query where the data has no bands: the most-labelled 10% of queries are head, the next 30% torso, the rest tail)');
   out.push('');
   const rows: [string, Summary][] = [
     ['pairs per query', st.pairs_per_query],

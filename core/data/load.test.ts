@@ -70,7 +70,7 @@ describe('loadDataset', () => {
   it('assigns query_freq, records the source, and rejects duplicate pair ids', async () => {
     const pairs = [pair('1', 'Exact', 'a'), pair('2', 'Exact', 'a'), pair('3', 'Trivial', 'b'), pair('4', 'Exact', 'c')];
     const ds = await loadDataset(file('freq.jsonl', jsonl(pairs)));
-    expect(ds.pairs.map((p) => p.query_freq)).toEqual(['head', 'head', 'torso', 'tail']);
+    expect(ds.pairs.map((p) => p.query_freq)).toEqual(['head', 'head', 'torso', 'torso']); // b and c: 1 of 3 queries above
     expect(ds.source).toBe(join(dir, 'freq.jsonl'));
     const dup = file('dup.jsonl', jsonl([pair('1', 'Exact'), pair('1', 'Marginal')]));
     await expect(loadDataset(dup)).rejects.toThrow(`${dup}: duplicate pair_id "1" (pair 2)`);

@@ -1,35 +1,40 @@
 import type { PairRecord, QueryFreq } from './schema.ts';
 
 /**
- * Head / torso / tail by a proxy. LREF's challenge identifier (CI) is trained on a sample balanced
- * across head, torso and tail queries by traffic; public data has no traffic counts, so the number
- * of labelled pairs a query has stands in for its popularity (annotators were given more products
- * for popular queries in these sets, so the proxy leans the right way, but it is a proxy).
+ * Head / torso / tail by query frequency. LREF's challenge identifier (CI) is trained on a sample
+ * balanced across head, torso and tail queries by traffic: a few frequent queries (head) and a long
+ * tail of rare ones, each band getting a third of the sample, so CI sees rare queries far more often
+ * than a random sample would show them — a pair CI gets right is learnable across the query range,
+ * not only for the popular queries. Public data has no traffic counts, so the number of labelled
+ * pairs a query has stands in for its frequency (annotators were given more products for popular
+ * queries in these sets; a proxy that leans the right way, but a proxy).
  *
- * Rule: rank queries by pair count, most first, ties by query text then query_id (deterministic).
- * Walking down the ranking, a query is head while the pairs *before* it are under 1/3 of all pairs,
- * torso while under 2/3, tail after. So head is the fewest, most frequent queries covering about the
- * first third of pairs, torso the next third, tail the rest. A single query never straddles buckets,
- * so shares are approximate.
+ * Bands are shares of *queries*, as traffic bands are (the generator draws 8% head, 30% torso, 62%
+ * tail queries): rank queries by frequency, most first; a query is head when fewer than 10% of
+ * queries are strictly more frequent than it, torso when fewer than 40%, else tail. Queries of equal
+ * frequency share a band (so bands are approximate, and data in which every query is equally
+ * frequent has only head: nothing to balance). Why not thirds of the pairs: a sample balanced over
+ * bands that each hold a third of the pairs is just a random sample (issue 11 found exactly that
+ * on Home Depot and CrowdFlower).
  */
 export const FREQ_BUCKETS: readonly QueryFreq[] = ['head', 'torso', 'tail'];
+/** Share of queries (most frequent first) that are head, and head + torso. */
+export const FREQ_BAND_SHARES = { head: 0.1, torso: 0.4 } as const;
 
 export function queryFreqBuckets(pairs: readonly PairRecord[]): Map<string, QueryFreq> {
-  const counts = new Map<string, { n: number; query: string }>();
-  for (const p of pairs) {
-    const c = counts.get(p.query_id);
-    if (c) c.n++;
-    else counts.set(p.query_id, { n: 1, query: p.query });
-  }
-  const ranked = [...counts.entries()].sort(
-    ([ida, a], [idb, b]) => b.n - a.n || cmp(a.query, b.query) || cmp(ida, idb),
-  );
-  const total = pairs.length;
+  const counts = new Map<string, number>();
+  for (const p of pairs) counts.set(p.query_id, (counts.get(p.query_id) ?? 0) + 1);
+  const q = counts.size;
+  // How many queries are strictly more frequent than a query with count c.
+  const sorted = [...counts.values()].sort((a, b) => b - a);
+  const above = new Map<number, number>();
+  sorted.forEach((c, i) => {
+    if (!above.has(c)) above.set(c, i);
+  });
   const out = new Map<string, QueryFreq>();
-  let before = 0;
-  for (const [id, { n }] of ranked) {
-    out.set(id, before * 3 < total ? 'head' : before * 3 < 2 * total ? 'torso' : 'tail');
-    before += n;
+  for (const [id, c] of counts) {
+    const share = above.get(c)! / q;
+    out.set(id, share < FREQ_BAND_SHARES.head ? 'head' : share < FREQ_BAND_SHARES.torso ? 'torso' : 'tail');
   }
   return out;
 }
@@ -66,9 +71,4 @@ export function freqShares(pairs: readonly PairRecord[]): FreqShare[] {
       pairs: r.pairs,
       share: pairs.length ? r.pairs / pairs.length : 0,
     }));
-}
-
-/** Code-unit order, not locale order: the same on every machine. */
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

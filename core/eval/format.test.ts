@@ -7,7 +7,8 @@ import { formatMetricsTable, formatPerClass, formatConfusion } from './format.ts
 //   Exact P 1/2 R 1/2 F1 .5; Significant P 0 R 0 F1 0; Marginal F1 1 → macro 1.5/3 = 50.00%
 //   weighted (2·.5 + 1·0 + 1·1)/4 = 50.00%; opt-rate 1/4 = 25.00%; opt-share 1/2 = 50.00%
 const a = computeMetrics('sft-all', ['Exact', 'Exact', 'Significant', 'Marginal'], ['Exact', 'Significant', 'Exact', 'Marginal'], LREF5);
-// gold [E, T, I], pred [E, T, unparseable]: accuracy 2/3 = 66.67%; Irrelevant F1 0 → macro 2/3
+// gold [E, T, I], pred [E, T, unparseable]: accuracy 2/3 = 66.67%; Irrelevant F1 0 and the
+//   sentinel class "unparseable" F1 0 → macro (1 + 1 + 0 + 0)/4 = 50.00%
 //   weighted (1 + 1 + 0)/3 = 66.67%; no optimistic errors
 const b = computeMetrics('lref', ['Exact', 'Trivial', 'Irrelevant'], ['Exact', 'Trivial', null], LREF5);
 
@@ -26,7 +27,7 @@ describe('format', () => {
       [
         'variant  macro-F1  weighted-F1    acc  opt-rate  opt-share  n  unparsed',
         'sft-all     50.00        50.00  50.00     25.00      50.00  4         0',
-        'lref        66.67        66.67  66.67      0.00       0.00  3         1',
+        'lref        50.00        66.67  66.67      0.00       0.00  3         1',
       ].join('\n'),
     );
   });

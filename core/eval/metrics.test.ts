@@ -20,13 +20,15 @@ describe('computeMetrics', () => {
     const m = computeMetrics('hand', gold, pred, LREF5);
     expect(MetricsRecord.parse(m)).toEqual(m);
 
-    // accuracy 5/10; errors 5 (2 optimistic, 2 pessimistic, 1 unparseable)
+    // accuracy 5/10; errors 5 (2 optimistic, 2 pessimistic, 1 unparseable); the optimistic figures
+    // are over the 9 parseable predictions and their 4 errors, the unparseable rate beside them
     expect(m.accuracy).toBe(0.5);
-    expect(m.optimistic_rate).toBe(0.2); // 2/10
-    expect(m.optimistic_error_share).toBe(0.4); // 2/5
-    expect(m.pessimistic_rate).toBe(0.2);
-    expect(m.pessimistic_error_share).toBe(0.4);
+    expect(m.optimistic_rate).toBe(2 / 9);
+    expect(m.optimistic_error_share).toBe(0.5); // 2/4
+    expect(m.pessimistic_rate).toBe(2 / 9);
+    expect(m.pessimistic_error_share).toBe(0.5);
     expect(m.unparseable).toBe(1);
+    expect(m.unparseable_rate).toBe(0.1);
     expect(m.n).toBe(10);
 
     // Exact:       predicted at 1,3,5 → P = 2/3; gold 1,2,3 → R = 2/3; F1 = 2/3
@@ -42,8 +44,9 @@ describe('computeMetrics', () => {
     expect(pc.Trivial.f1).toBeCloseTo(2 / 3, 12);
     expect(pc.Irrelevant).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
 
-    // macro over all 5 labels (all in gold): (2/3 + 2/5 + 1/2 + 2/3 + 0)/5 = 2.23333/5 = 0.446667
-    expect(m.macro_f1).toBeCloseTo(0.4466667, 6);
+    // macro over the 5 labels (all in gold) plus the sentinel class "unparseable" (F1 0), as
+    // sklearn scores a null mapped to a sentinel label: (2/3 + 2/5 + 1/2 + 2/3 + 0 + 0)/6 = 0.372222
+    expect(m.macro_f1).toBeCloseTo(2.2333333 / 6, 6);
     // weighted by gold support 3,2,3,1,1: (3·2/3 + 2·0.4 + 3·0.5 + 1·2/3 + 0)/10 = 4.966667/10
     expect(m.weighted_f1).toBeCloseTo(0.4966667, 6);
 
@@ -56,6 +59,33 @@ describe('computeMetrics', () => {
       [0, 0, 0, 0, 0],
     ]);
     expect(m.labels).toEqual(LREF5.labels);
+  });
+
+  it('never rewards breaking the output format: unparseable outputs lower macro-F1 and leave the optimistic share alone', () => {
+    // A crafted "DPO that breaks the format": the start model over-grades 4 of 10 pairs; the broken
+    // model writes no grade for 3 of those and for 1 correct pair. Under the old rules (no sentinel
+    // class, unparseable in the error denominator) the broken model's optimistic share fell 100% → 20%.
+    const gold = ['Significant', 'Significant', 'Marginal', 'Marginal', 'Trivial', 'Exact', 'Exact', 'Significant', 'Marginal', 'Trivial'];
+    const start = ['Exact', 'Exact', 'Significant', 'Significant', 'Trivial', 'Exact', 'Exact', 'Significant', 'Marginal', 'Trivial'];
+    const broken = [null, null, null, 'Significant', 'Trivial', 'Exact', null, 'Significant', 'Marginal', 'Trivial'];
+    const a = computeMetrics('start', gold, start, LREF5);
+    const b = computeMetrics('broken', gold, broken, LREF5);
+    expect(a.optimistic_error_share).toBe(1);
+    expect(b.optimistic_error_share).toBe(1); // its one parseable error is still optimistic
+    expect(b.optimistic_rate).toBe(1 / 6);
+    expect(b.unparseable).toBe(4);
+    expect(b.unparseable_rate).toBe(0.4);
+    expect(b.macro_f1).toBeLessThan(a.macro_f1);
+    // sklearn: f1_score(gold, broken with None → 'UNPARSEABLE', average='macro'), labels = the 4 gold
+    // grades + the sentinel. Exact P 1 R 1/2 F1 2/3; Significant P 1/2 R 1/3 F1 2/5; Marginal P 1
+    // R 1/3 F1 1/2; Trivial F1 1; sentinel 0 → (2/3 + 2/5 + 1/2 + 1 + 0)/5 = 0.513333
+    expect(b.macro_f1).toBeCloseTo(2.5666667 / 5, 6);
+  });
+
+  it('has no optimistic figures when nothing parses', () => {
+    const m = computeMetrics('none', ['Exact', 'Trivial'], [null, null], LREF5);
+    expect([m.accuracy, m.optimistic_rate, m.optimistic_error_share, m.unparseable_rate]).toEqual([0, 0, 0, 1]);
+    expect(m.macro_f1).toBe(0);
   });
 
   it("matches sklearn's f1_score documentation example", () => {

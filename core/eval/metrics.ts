@@ -13,9 +13,12 @@ import { labelIndex, type LabelScheme } from '../data/labels.ts';
  * label never predicted gets precision 0 (sklearn's zero_division=0). weighted-F1 weights each
  * label's F1 by its gold support, so labels absent from gold weigh nothing.
  *
- * Unparseable predictions (null) are errors: they lower accuracy and the gold label's recall, are
- * neither optimistic nor pessimistic, are not a class of their own (so they add no F1 term and no
- * confusion column), and are counted in `unparseable`.
+ * Unparseable predictions (null) count against a variant, never for it. As scikit-learn does with a
+ * sentinel label, they are a class of their own in macro-F1: predicted but never gold, so it adds an
+ * F1 term of 0 (and weighs nothing in weighted-F1); they lower accuracy and the gold label's recall.
+ * The optimistic/pessimistic figures are computed over the *parseable* predictions and errors, with
+ * `unparseable_rate` reported beside them: otherwise a variant that breaks the output format would
+ * dilute its optimistic share and look de-biased.
  */
 
 export const PerClass = z
@@ -40,13 +43,13 @@ export const MetricsRecord = z
     macro_f1: Fraction,
     weighted_f1: Fraction,
     accuracy: Fraction,
-    /** (#pred more relevant than gold) / n */
+    /** (#pred more relevant than gold) / (#parseable predictions); 0 when none parse */
     optimistic_rate: Fraction,
-    /** (#optimistic) / (#errors); 0 when there are no errors */
+    /** (#optimistic) / (#parseable errors); 0 when there are none */
     optimistic_error_share: Fraction,
-    /** (#pred less relevant than gold) / n */
+    /** (#pred less relevant than gold) / (#parseable predictions) */
     pessimistic_rate: Fraction,
-    /** (#pessimistic) / (#errors); 0 when there are no errors */
+    /** (#pessimistic) / (#parseable errors); 0 when there are none */
     pessimistic_error_share: Fraction,
     /** keyed by label, in scheme order; every label of the scheme appears */
     per_class: z.record(z.string(), PerClass),
@@ -55,8 +58,10 @@ export const MetricsRecord = z
     n: z.number().int().positive(),
     /** the scheme's labels, best → worst: the order of `confusion` rows and columns */
     labels: z.array(z.string()),
-    /** predictions that gave no label (counted as errors) */
+    /** predictions that gave no label (counted as errors, and as a class of their own in macro-F1) */
     unparseable: z.number().int().nonnegative(),
+    /** unparseable / n: shown beside the optimistic figures, which leave these out (optional: older runs lack it) */
+    unparseable_rate: Fraction.optional(),
   })
   .strict();
 export type MetricsRecord = z.infer<typeof MetricsRecord>;
@@ -110,21 +115,25 @@ export function computeMetrics(
     if (support[c] > 0 || predicted > 0) present.push(f1);
     weighted += f1 * support[c];
   }
-  const errors = n - correct;
+  // The sentinel class "unparseable": predicted, never gold → precision 0, recall 0, F1 0.
+  if (unparseable > 0) present.push(0);
+  const parsed = n - unparseable;
+  const errors = optimistic + pessimistic; // parseable errors only
   return {
     name,
     scheme: scheme.id,
     macro_f1: present.reduce((a, b) => a + b, 0) / present.length,
     weighted_f1: weighted / n,
     accuracy: correct / n,
-    optimistic_rate: optimistic / n,
+    optimistic_rate: parsed > 0 ? optimistic / parsed : 0,
     optimistic_error_share: errors > 0 ? optimistic / errors : 0,
-    pessimistic_rate: pessimistic / n,
+    pessimistic_rate: parsed > 0 ? pessimistic / parsed : 0,
     pessimistic_error_share: errors > 0 ? pessimistic / errors : 0,
     per_class,
     confusion,
     n,
     labels: [...scheme.labels],
     unparseable,
+    unparseable_rate: unparseable / n,
   };
 }

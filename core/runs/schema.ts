@@ -107,8 +107,10 @@ export const MetricsFile = z
     backend: z.string().min(1),
     data_hash: z.string().regex(/^[0-9a-f]{64}$/),
     timings: Timings,
-    /** one record per variant, in table order */
+    /** one record per variant, in table order: the test split (what is reported) */
     variants: z.array(MetricsRecord).min(1),
+    /** the same variants on the valid split, where anything is chosen by looking at results (absent in older runs or with no valid pairs) */
+    valid_variants: z.array(MetricsRecord).optional(),
   })
   .strict();
 export type MetricsFile = z.infer<typeof MetricsFile>;
@@ -165,6 +167,8 @@ export const SelectionRecord = z
     im_p_gold: z.number().min(0).max(1).optional(),
     /** the teacher's label′ when the pair was in MS's training sample */
     ms_target: z.string().optional(),
+    /** the cross-fitting fold: the aux models that judged this pair were trained on other folds only */
+    fold: z.number().int().nonnegative().optional(),
     kept: z.boolean(),
     reason: SelectionReason,
   })

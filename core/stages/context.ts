@@ -1,5 +1,6 @@
 import type { LabelScheme } from '../data/labels.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
+import type { DecoderLM } from '../model/gpt.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface StageContext {
   log?: (line: string) => void;
   /** checked between training steps: a notebook's interrupt or a cancelled run */
   signal?: AbortSignal;
+  /** a model to fine-tune from: the pretrained base's copy (lref pretrain), else a fresh init of modelConfig */
+  newModel?: () => DecoderLM;
 }
 
 /** A TrainConfig with some fields replaced, and the seed salted so sibling models differ. */

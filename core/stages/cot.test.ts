@@ -105,7 +105,6 @@ function productLenAtFloor(template: PromptTemplate, pair: (typeof pairs)[number
 describe('cotExamples', () => {
   it('lays out <rationale> text<answer><L:gold><eos>; the answer is never cut, the rationale only to keep the product visible', async () => {
     const cutCounts: Record<string, number> = {};
-    let pastMark = 0; // cut examples whose 24th product token was a <hl> mark
     for (const kind of ['ee', 'ra', 'dr'] as const) {
       const rs = await collectRationales(ctx, pairs, kind, teacher, new Rng(2));
       const stats = { promptCut: 0, rationaleCut: 0 };
@@ -127,7 +126,6 @@ describe('cotExamples', () => {
           // …and only as far as the product needed
           const productLen = productLenAtFloor(templates[kind], pairs[i], rs[i], 24);
           expect(textSpan(e.prompt, '<product>', ctx.tokenizer).len).toBe(productLen);
-          if (productLen === 25) pastMark++;
         }
       });
       expect(stats.rationaleCut).toBe(cut);
@@ -136,7 +134,7 @@ describe('cotExamples', () => {
       // the rules); the run tokenizer lower-cases, so decoded text comes back lower-cased.
       const prompt0 = ctx.tokenizer.decode(ex[0].prompt);
       const unmarked0 = prompt0.replaceAll(HIGHLIGHT_TOKEN, '');
-      expect(prompt0.length - unmarked0.length).toBeGreaterThan(0);
+      expect(ex.some((e) => ctx.tokenizer.decode(e.prompt).includes(HIGHLIGHT_TOKEN))).toBe(true);
       if (kind === 'dr') expect(unmarked0.startsWith(`<bos><wrong><L:${rs[0].wrong}><query> ${pairs[0].query.toLowerCase()}<product>`)).toBe(true);
       if (kind === 'ra') {
         const rules = templates.ra.defaults!.rules.toLowerCase();
@@ -146,10 +144,12 @@ describe('cotExamples', () => {
       }
     }
     // At vocab 512 and 128 tokens a few long rationales give way (RA also carries the rules text).
-    // Measured: ee 9, ra 27, dr 2; RA prompts gave up some rules text first, 123 of 200. Before the
-    // <hl> marks lengthened the prompts it was ee 5, ra 23, dr 2 (115 of 200).
-    expect(cutCounts).toEqual({ ee: 9, ra: 27, dr: 2 });
-    expect(pastMark).toBeGreaterThan(0); // the one-more-token case above did occur
+    // Measured: ee 1, ra 12, dr 2 with one <hl> per shared word (issue 11); with one per shared
+    // BPE piece it was ee 9, ra 27, dr 2, and before any marks ee 5, ra 23, dr 2.
+    expect(cutCounts).toEqual({ ee: 1, ra: 12, dr: 2 });
+    // The case where the 24th product token is a <hl> mark (one more token kept) no longer occurs
+    // among these 15 cut examples now that marks are one per word; where it does, the per-example
+    // check above (productLenAtFloor) covers it.
   });
 
   it('shortens the prompt before the rationale, and the rationale only as far as the product needs', async () => {
@@ -256,8 +256,13 @@ describe('runCot (smoke preset sizes, plumbing only)', () => {
 
   it('control: "+label" trains the same pairs for one kind’s steps, label-only; answerFirst reaches the templates', async () => {
     const tensorsBefore = tf.memory().numTensors;
-    const res = await runCot(ctx, base, pairs.slice(0, 20), { order: ['ee'], steps: 3, control: true, answerFirst: true }, teacher);
+    const on = pairs.slice(0, 20);
+    const res = await runCot(ctx, base, on, { order: ['ee'], steps: 3, control: true, answerFirst: true }, teacher);
     expect(res.control!.losses).toHaveLength(3);
+    // the pairs themselves, not only the step count: every one of the 20, as +ee's CoT examples
+    expect(res.variants[0].pairs).toEqual(on.map((p) => p.pair_id));
+    expect(res.control!.pairs).toEqual(res.variants[0].pairs);
+    expect(res.control!.examples).toBe(res.variants[0].examples.cot);
     expect(res.control!.model.template.kind).toBe('label');
     expect(res.variants[0].cotTemplate.answerFirst).toBe(true);
     // a model of its own: not the base's weights object, nor the +ee variant's

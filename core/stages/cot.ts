@@ -95,12 +95,14 @@ export interface CotVariant {
   rules?: string;
   losses: number[];
   examples: { cot: number; labelOnly: number } & CotExampleStats;
+  /** the pairs its CoT examples were made from, in order (what the +label control must match) */
+  pairs: string[];
 }
 
 export interface CotResult {
   variants: CotVariant[];
   /** cfg.control: "+label", label-only SFT on the same pairs for one kind's steps (scored, no rationale) */
-  control?: { model: RelevanceModel; losses: number[] };
+  control?: { model: RelevanceModel; losses: number[]; pairs: string[]; examples: number };
   /** every rationale the teacher wrote, by kind (for pairs.jsonl / inspection) */
   rationales: Partial<Record<CotKind, CotRationale[]>>;
   teacher: string;
@@ -151,13 +153,13 @@ export async function runCot(
 
   // 1. Rationales, and the CoT examples they make.
   const rationales: Partial<Record<CotKind, CotRationale[]>> = {};
-  const data = new Map<CotKind, { examples: LMExample[]; stats: CotExampleStats }>();
+  const data = new Map<CotKind, { examples: LMExample[]; stats: CotExampleStats; pairs: string[] }>();
   for (const kind of cfg.order) {
     const rs = await collectRationales(ctx, train, kind, teacher, rng.fork(`teacher/${kind}`), { concurrency: cfg.concurrency, rules: teacherRules });
     rationales[kind] = rs;
     const stats: CotExampleStats = { promptCut: 0, rationaleCut: 0 };
     const examples = cotExamples(ctx, kind, train, rs, templates.get(kind)!, { rules, stats, minProductTokens: cfg.minProductTokens });
-    data.set(kind, { examples, stats });
+    data.set(kind, { examples, stats, pairs: rs.map((r) => r.pair_id) });
     ctx.log?.(
       `cot/${kind}: ${rs.length} rationales from ${teacher.id}, mean ${mean(examples.map((e) => e.completion.length)).toFixed(1)} completion tokens; ` +
         `${stats.promptCut} prompts shortened, ${stats.rationaleCut} rationales shortened to fit ${ctx.modelConfig.contextLength} tokens`,
@@ -193,6 +195,7 @@ export async function runCot(
         ...(rules !== undefined ? { rules } : {}),
         losses,
         examples: { cot: cot.length, labelOnly: labelOnly.length, ...sumStats(run.kinds.map((k) => data.get(k)!.stats)) },
+        pairs: run.kinds.flatMap((k) => data.get(k)!.pairs),
       });
       from = model;
     }
@@ -205,11 +208,12 @@ export async function runCot(
     // Same pairs, same number of examples per step and steps as the first kind's run, no rationale.
     const model = base.model.clone();
     try {
-      const examples = labelExamples(ctx.tokenizer, labelTemplate, train, train.map((p) => p.label), ctx.modelConfig.contextLength);
+      const controlPairs = train;
+      const examples = labelExamples(ctx.tokenizer, labelTemplate, controlPairs, controlPairs.map((p) => p.label), ctx.modelConfig.contextLength);
       const steps = cfg.steps ?? ctx.trainConfig.steps;
       const losses = trainOne(ctx, model, examples, steps, cfg.lr, 9, 'cot/label');
       ctx.log?.(`cot/label (control): ${steps} steps on ${examples.length} label-only examples, loss ${losses[0]?.toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
-      control = { model: { model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate }, losses };
+      control = { model: { model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate }, losses, pairs: controlPairs.map((p) => p.pair_id), examples: examples.length };
     } catch (err) {
       model.dispose();
       for (const v of variants) v.model.model.dispose();

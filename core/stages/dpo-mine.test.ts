@@ -128,10 +128,10 @@ describe('minePreferences on a crafted label model', () => {
     expect(lines).toHaveLength(3);
     lines.forEach((rec, i) => {
       expect(Object.keys(rec)).toEqual(['prompt', 'chosen', 'rejected']);
-      // The exact prompt the policy was mined on, <hl> marks included (toTrlPreference): at this
-      // vocabulary even the query's first piece occurs in the product, so it is marked.
+      // The exact prompt the policy was mined on, <hl> marks included (toTrlPreference: one mark
+      // per word the query shares with the product, when the cut prompt still shows one).
       expect(rec.prompt).toBe(fx.tok.decode(prefs[i].prompt));
-      expect(rec.prompt.startsWith('<bos><query><hl> ')).toBe(true);
+      expect(rec.prompt.startsWith('<bos><query>')).toBe(true);
       // Less the marks, it is the label template's text (lower-cased by the run tokenizer), the
       // query shortened from its end to fit the smoke context.
       const unmarked = rec.prompt.replaceAll(HIGHLIGHT_TOKEN, '');
@@ -139,7 +139,8 @@ describe('minePreferences on a crafted label model', () => {
       const shownQuery = unmarked.slice('<bos><query>'.length, unmarked.indexOf('<product>'));
       expect(shownQuery.length).toBeGreaterThan(1);
       expect(` ${query.toLowerCase()}`.startsWith(shownQuery)).toBe(true);
-      expect(unmarked.endsWith('<product><answer>')).toBe(true);
+      // (with one mark per word the prompts are shorter, so some product text may now survive the cut)
+      expect(unmarked.includes('<product>') && unmarked.endsWith('<answer>')).toBe(true);
       expect(rec.chosen).toBe(`<L:${prefs[i].gold}>`);
       expect(rec.rejected).toBe('<L:Significant>');
     });
@@ -152,8 +153,10 @@ describe('minePreferences on a CoT model (beam search)', () => {
     const fx = dpoFixture(40, 9, 'ee');
     // 48 positions (not the smoke preset's 32) so the prompt leaves room for a rationale.
     const C = 48;
-    // 13 new tokens hold "<rationale> other brand<answer><L:x><eos>" (13 tokens at this vocabulary).
-    const maxNewTokens = 13;
+    // 13 new tokens hold "<rationale> other brand<answer><L:x><eos>" (13 tokens at this vocabulary);
+    // one more of slack: with one <hl> per word the prompts changed, and one gold beam of the tiny
+    // model spelt "other" as "fither", a piece longer, and ran out of room before <eos>.
+    const maxNewTokens = 14;
     // SFT a tiny CoT model on a prior: 4 of 5 answers Significant ("fits"), 1 of 5 Marginal ("other brand").
     // Its prompts are fitted as minePreferences fits them (room for maxNewTokens), so the model is
     // asked on exactly the prompts it learnt: with the <hl> marks the highlighted query alone
@@ -192,7 +195,7 @@ describe('minePreferences on a CoT model (beam search)', () => {
     const fx = dpoFixture(40, 9, 'ee');
     const template = { ...fx.template, answerFirst: true };
     const C = 48;
-    const maxNewTokens = 13;
+    const maxNewTokens = 14;
     // The same 4:1 prior as above, answer first: "<answer><L:x><rationale> why<eos>".
     const answers = fx.pairs.map((_, i) => (i % 5 === 4 ? { label: 'Marginal', why: 'other brand' } : { label: 'Significant', why: 'fits' }));
     const room = new Array<number>(maxNewTokens).fill(fx.tok.eosId);

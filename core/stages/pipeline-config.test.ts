@@ -45,6 +45,12 @@ describe('merging a config file over a preset', () => {
     expect(cfg.dpo.train).toMatchObject({ rpoAlpha: 1, lr: 1e-5 });
   });
 
+  it('the issue-11 label-SFT config (notebooks/sft-5k-pretrained.json) loads: pretrained base, early stopping, sft_all only', () => {
+    const cfg = loadPipelineConfig({ file: join(repoRoot(), 'notebooks', 'sft-5k-pretrained.json') });
+    expect(cfg).toMatchObject({ stopAfter: 'sft_all', pretrained: 'runs/pre-synth-v1024', train: { steps: 1200, earlyStop: { every: 100, patience: 100 } } });
+    expect(cfg.baselines.crossEncoder.enabled).toBe(false);
+  });
+
   it('objects merge key by key, arrays and scalars replace', () => {
     expect(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] }, d: 1 });
   });

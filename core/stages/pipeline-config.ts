@@ -60,6 +60,10 @@ export const PipelineConfig = z
     preset: z.enum(['smoke', 'default']),
     /** seeds the data, the split, every init, sample and batch order */
     seed: z.number().int().min(0).max(2 ** 31 - 1),
+    /** 'dpo' (default): every stage. 'sft_all': the baselines and sft_all only — a quick look, or tuning the label SFT on valid. */
+    stopAfter: z.enum(['sft_all', 'dpo']).default('dpo'),
+    /** a folder from `lref pretrain`: its tokenizer and model replace tokenizer.* and model.*, and every decoder variant starts from its weights */
+    pretrained: z.string().min(1).optional(),
     data: DataConfig,
     /** by query: no query is in two splits */
     split: z
@@ -105,6 +109,12 @@ export const PipelineConfig = z
         subsetBase: z.enum(['scratch', 'sft_all']).default('scratch'),
         /** steps of the subset fine-tune when subsetBase is 'sft_all' (default: a quarter of `steps`) */
         subsetSteps: z.number().int().min(1).optional(),
+        /**
+         * Early stopping of the label SFT variants on the valid split: every `every` steps macro-F1 on
+         * valid is measured, the best weights are kept, and training stops after `patience` checks
+         * without a gain. Lets a long schedule be set without overfitting a small train split.
+         */
+        earlyStop: z.object({ every: z.number().int().min(1), patience: z.number().int().min(1).default(3) }).strict().optional(),
       })
       .strict(),
     selection: SelectionConfig,

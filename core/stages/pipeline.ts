@@ -17,6 +17,7 @@ import { OpenAITeacher } from '../teachers/openai.ts';
 import { RuleTeacher } from '../teachers/rules.ts';
 import type { Teacher } from '../teachers/teacher.ts';
 import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
+import { describePromptFit, promptFit } from '../text/prompt-fit.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
@@ -26,11 +27,12 @@ import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotVariant } from './cot.ts';
 import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
-import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
+import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
+import { loadPretrained } from './pretrain.ts';
+import { randomSelection, type SelectionRecord } from './select-rule.ts';
 import { cotDataset, labelDataset, preferenceDataset } from './stage-datasets.ts';
 import type { StageDatasets } from '../runs/store.ts';
-import { randomSelection } from './select-rule.ts';
 
 /**
  * `lref pipeline`: every LREF stage in order on one split, every variant evaluated on the same
@@ -40,11 +42,17 @@ import { randomSelection } from './select-rule.ts';
  *   → sft_random (the selection's budget) → sft_selected → +ee → +ra → +dr (sequential, from
  *   sft_selected) → beam mining on train → +dpo → run folder
  *
- * Each variant is evaluated as soon as it exists, then checkpointed and freed (only the models a
- * later stage starts from stay in memory). Label variants are scored (one forward pass); CoT and
- * DPO variants generate rationale + grade, as LREF reports them, and an output with no readable
- * grade counts as an error (MetricsRecord.unparseable).
+ * Each variant is evaluated as soon as it exists, on the valid split (where anything is chosen by
+ * looking at results) and on the test split (reported), then checkpointed and freed (only the models
+ * a later stage starts from stay in memory). Label variants are scored (one forward pass); CoT and
+ * DPO variants are reported twice: generating rationale + grade, as LREF reports them (an output
+ * with no readable grade counts against it, MetricsRecord.unparseable), and as "<name>:scored", the
+ * grade scored at <answer> with the label prompt exactly as the label variants and the +label
+ * control are — so a CoT gain over +label is like against like.
  */
+
+/** The suffix of a CoT/DPO variant's scored twin in metrics.json. */
+export const SCORED_SUFFIX = ':scored';
 
 export interface PipelineOptions {
   /** the run folder (created; must not hold a finished run) */
@@ -61,12 +69,25 @@ export interface PipelineOptions {
 export interface PipelineResult {
   dir: string;
   runId: string;
+  /** on the test split, in table order */
   metrics: MetricsRecord[];
+  /** the same variants on the valid split (empty when the split has no valid pairs) */
+  validMetrics: MetricsRecord[];
   timings: Record<string, number>;
   training: Record<string, TrainingTrace>;
 }
 
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
+  // A pretrained folder (lref pretrain): its tokenizer and weights are the run's base, freed at the end.
+  const pre = cfg.pretrained !== undefined ? loadPretrained(cfg.pretrained) : undefined;
+  try {
+    return await pipelineRun(cfg, opts, pre);
+  } finally {
+    pre?.model.dispose();
+  }
+}
+
+async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: ReturnType<typeof loadPretrained> | undefined): Promise<PipelineResult> {
   const dir = opts.outDir;
   if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
   mkdirSync(dir, { recursive: true });
@@ -97,37 +118,55 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   }
   log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${split.train.length} train / ${split.valid.length} valid / ${split.test.length} test`);
   const test = split.test;
-  const gold = test.map((p) => p.label);
+  const valid = split.valid;
+  if (valid.length === 0) log('eval: the split has no valid pairs; metrics on test only (nothing can be chosen honestly on this run)');
 
   // 2. Templates, teacher, tokenizer, model shape.
   const templates = loadTemplates(cfg);
   const teacher = makeTeacher(cfg, data.source);
-  const tokenizer = await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
-  const modelConfig = makeModelConfig(cfg, tokenizer.vocabSize);
+  const tokenizer = pre ? pre.tokenizer : await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
+  const modelConfig = pre ? { ...pre.model.config, seed: cfg.seed } : makeModelConfig(cfg, tokenizer.vocabSize);
+  if (pre) log(`pretrained: ${cfg.pretrained} (${pre.card.texts} texts from ${pre.card.source}, loss ${pre.card.loss.first10.toFixed(2)} → ${pre.card.loss.last10.toFixed(2)}); its tokenizer and model shape replace tokenizer.* and model.*`);
   const trainConfig = TrainConfig.parse({
     ...presetFor(cfg.model.preset, tokenizer.vocabSize).train,
     ...cfg.train,
     warmup: Math.min(cfg.train.warmup, Math.floor(cfg.train.steps / 10)),
     seed: cfg.seed,
   });
-  const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal };
+  const newModel = () => (pre ? pre.model.clone() : new DecoderLM(modelConfig));
+  const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal, newModel };
   log(`model: ${modelConfig.nLayers} layers × ${modelConfig.dModel} wide, context ${modelConfig.contextLength}, vocabulary ${tokenizer.vocabSize}; backend ${opts.backend}`);
+  // How many label prompts must be cut to fit: a cut prompt hides the end of its product text.
+  for (const [name, pairs] of [['train', split.train], ['test', test]] as const) {
+    log(describePromptFit(promptFit(tokenizer, templates.label, pairs, modelConfig.contextLength), `prompts (${name})`));
+  }
 
   const metrics: MetricsRecord[] = [];
+  const validMetrics: MetricsRecord[] = [];
   const predictions: PredictionRecord[] = [];
   const training: Record<string, TrainingTrace> = {};
   // Each stage's training data as text (datasets/), for export to other trainers.
   const datasets: { -readonly [K in keyof StageDatasets]: StageDatasets[K] } = { sft: [], cot: [], dpo: [] };
   const checkpoint = (variant: string) => join(dir, RUN_FILES.checkpoints, variant);
   const provenance = (variant: string) => ({ run_id: runId, variant, seed: cfg.seed, data_hash: data.hash });
-  const record = (variant: string, labels: (string | null)[]) => {
-    const m = computeMetrics(variant, gold, labels, scheme);
+  const short = (m: MetricsRecord) => `macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`;
+  /** Metrics on test (and valid, when it has pairs); `validLabels` aligned with `valid`. */
+  const record = (variant: string, labels: (string | null)[], validLabels: (string | null)[]) => {
+    const m = computeMetrics(variant, test.map((p) => p.label), labels, scheme);
     metrics.push(m);
-    log(`eval/${variant}: macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`);
+    let line = `eval/${variant}: test ${short(m)}`;
+    if (valid.length > 0) {
+      const v = computeMetrics(variant, valid.map((p) => p.label), validLabels, scheme);
+      validMetrics.push(v);
+      line += `; valid ${short(v)}`;
+    }
+    log(line);
   };
-  const recordScored = (variant: string, preds: LabelPrediction[]) => {
+  /** Scored predictions on test (kept in predictions.jsonl) and valid. */
+  const recordScored = (variant: string, rm: Pick<RelevanceModel, 'model' | 'tokenizer' | 'scheme' | 'template'>) => {
+    const preds = predictLabels(rm, test, cfg.eval.batchSize);
     preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: p.label, probs: p.probs }));
-    record(variant, preds.map((p) => p.label));
+    record(variant, preds.map((p) => p.label), predictLabels(rm, valid, cfg.eval.batchSize).map((p) => p.label));
   };
 
   // 3. Baselines.
@@ -137,7 +176,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       writeFileAtomic(join(checkpoint('lexical'), 'lexical.json'), JSON.stringify(model) + '\n');
       const preds = predictLexical(model, test);
       preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'lexical', label: p.label, score: p.score }));
-      record('lexical', preds.map((p) => p.label));
+      record('lexical', preds.map((p) => p.label), predictLexical(model, valid).map((p) => p.label));
     });
   }
   if (cfg.baselines.crossEncoder.enabled) {
@@ -151,7 +190,9 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       });
       try {
         training.cross_encoder = { steps: losses.length, losses };
-        recordScored('cross_encoder', predictCrossEncoder(model, test, cfg.eval.batchSize));
+        const preds = predictCrossEncoder(model, test, cfg.eval.batchSize);
+        preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'cross_encoder', label: p.label, probs: p.probs }));
+        record('cross_encoder', preds.map((p) => p.label), predictCrossEncoder(model, valid, cfg.eval.batchSize).map((p) => p.label));
         saveCrossEncoder(checkpoint('cross_encoder'), model, losses.length);
       } finally {
         model.clf.dispose();
@@ -164,7 +205,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     const steps = base ? (cfg.train.subsetSteps ?? Math.max(1, Math.round(cfg.train.steps / 4))) : cfg.train.steps;
     const tc = trainConfigFor(ctx, base ? { steps, warmup: Math.min(cfg.train.warmup, Math.floor(steps / 10)) } : {}, salt);
     // Our own fresh model (or copy of the base) and optimizer, so an interrupt thrown from onStep can still free them.
-    const init = base ? base.clone() : new DecoderLM(modelConfig);
+    const init = base ? base.clone() : newModel();
     const optimizer = makeOptimizer(init, tc);
     let trained: ReturnType<typeof trainLabelModel>;
     try {
@@ -179,6 +220,17 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
             opts.signal?.throwIfAborted();
           },
         },
+        ...(cfg.train.earlyStop && valid.length > 0
+          ? {
+              validate: {
+                pairs: valid,
+                every: cfg.train.earlyStop.every,
+                patience: cfg.train.earlyStop.patience,
+                score: (g: string[], p: string[]) => computeMetrics(variant, g, p, scheme).macro_f1,
+                batchSize: cfg.eval.batchSize,
+              },
+            }
+          : {}),
       });
     } catch (err) {
       init.dispose();
@@ -186,10 +238,11 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     } finally {
       optimizer.dispose();
     }
-    const { rm, losses } = trained;
+    const { rm, losses, curve, bestStep } = trained;
     training[variant] = { steps: losses.length, losses };
-    log(`${variant}: ${steps} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
-    recordScored(variant, predictLabels(rm, test, cfg.eval.batchSize));
+    log(`${variant}: ${losses.length} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+    if (curve) log(`${variant}: early stopping on valid macro-F1 — ${curve.map((c) => `${c.step}: ${(100 * c.score).toFixed(1)}`).join(', ')}; kept step ${bestStep}`);
+    recordScored(variant, rm);
     saveRelevanceModel(checkpoint(variant), rm, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;
   };
@@ -197,98 +250,112 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   // Kept only while the subset fine-tunes continue from it (train.subsetBase 'sft_all').
   const subsetBase = cfg.train.subsetBase === 'sft_all' ? sftAll.model : undefined;
   if (!subsetBase) sftAll.model.dispose();
-  const stage1 = async () => {
-    const selection = await timed('selection', () =>
-      runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
-    );
-    const budget = selection.selected.length;
-    if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
-    const randomRecords = randomSelection(selection.records, budget, cfg.seed);
-    const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
-    await timed('sft_random', () => sft('sft_random', randomPairs, 11, subsetBase).model.dispose());
-    const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
-    return { selection, selected };
-  };
-  let stage1Result: Awaited<ReturnType<typeof stage1>>;
-  try {
-    stage1Result = await stage1();
-  } finally {
+  // train.stopAfter 'sft_all': the baselines and sft_all only (a quick look, or tuning the label SFT on valid).
+  let selectionRecords: SelectionRecord[] = [];
+  if (cfg.stopAfter === 'sft_all') {
     subsetBase?.dispose();
-  }
-  const { selection, selected } = stage1Result;
-  datasets.sft = labelDataset(templates.label, selection.selected);
-
-  // 5. Stage 2: Multi-CoT from sft_selected.
-  const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
-  const cotPairs = cotOn === 'selected' ? selection.selected : split.train;
-  const cot = await timed('cot', async () => {
+    log('stopAfter sft_all: no selection, CoT or DPO in this run');
+  } else {
+    const stage1 = async () => {
+      const selection = await timed('selection', () =>
+        runSelection(ctx, split.train, cfg.selection, { template: templates.label, heldOut: split.valid, ...(teacher.confusableLabel ? { teacher } : {}) }),
+      );
+      const budget = selection.selected.length;
+      if (budget === 0) throw new UserError('selection kept no pairs (selection.fallback "keep" with a rule that keeps nothing); nothing to fine-tune on');
+      const randomRecords = randomSelection(selection.records, budget, cfg.seed);
+      const randomPairs = split.train.filter((_, i) => randomRecords[i].kept);
+      await timed('sft_random', () => sft('sft_random', randomPairs, 11, subsetBase).model.dispose());
+      const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
+      return { selection, selected };
+    };
+    let stage1Result: Awaited<ReturnType<typeof stage1>>;
     try {
-      return await runCot(ctx, selected, cotPairs, cotCfg, teacher);
+      stage1Result = await stage1();
     } finally {
-      selected.model.dispose();
+      subsetBase?.dispose();
     }
-  });
-  let policy: CotVariant | undefined;
-  const withLayout = (t: PromptTemplate) => (cfg.cot.answerFirst === undefined ? t : { ...t, answerFirst: cfg.cot.answerFirst });
-  datasets.cot = cotDataset({ ee: withLayout(templates.ee), ra: withLayout(templates.ra), dr: withLayout(templates.dr) }, cotPairs, cot.rationales, scheme, cfg.cot.rules);
-  try {
-    for (const v of cot.variants) {
-      training[v.name] = { steps: v.losses.length, losses: v.losses };
-      await timed(`eval/${v.name}`, () => recordGenerated(v.name, { ...v.model, template: v.cotTemplate }, v.rules));
-      saveRelevanceModel(checkpoint(v.name), { ...v.model, template: v.cotTemplate }, {
-        step: v.losses.length,
-        backend: opts.backend,
-        provenance: { ...provenance(v.name), cot_pairs: cotPairs.length, teacher: cot.teacher },
-      });
-    }
-    if (cot.control) {
-      // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
-      const { model, losses } = cot.control;
-      training['+label'] = { steps: losses.length, losses };
-      await timed('eval/+label', () => recordScored('+label', predictLabels(model, test, cfg.eval.batchSize)));
-      saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
-    }
-    policy = cot.variants[cot.variants.length - 1];
+    const { selection, selected } = stage1Result;
+    datasets.sft = labelDataset(templates.label, selection.selected);
 
-    // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
-    const asked: RelevanceModel = { ...policy.model, template: policy.cotTemplate };
-    const kind = policy.cotTemplate.kind as 'ee' | 'ra';
-    const byId = new Map((cot.rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
-    const pool = sample(split.train, Math.min(cfg.dpo.minePairs, split.train.length), new Rng(cfg.seed).fork('dpo/mine'));
-    // The teacher's rationale backs the chosen side when no beam holds the right grade (MineConfig.teacherFallback).
-    const missing = pool.filter((p) => !byId.has(p.pair_id));
-    const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? templates.ra.defaults?.rules;
-    const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
-    for (const r of extra) byId.set(r.pair_id, r.rationale);
-    const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
-    const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
-    datasets.dpo = preferenceDataset(asked.template, minePool, prefs, tokenizer, scheme, policy.rules);
-    if (prefs.length === 0) {
-      // Nothing to prefer: DPO would not move the policy, so +dpo is the policy itself (said so in notes).
-      log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
-      training['+dpo'] = { steps: 0, losses: [] };
-      await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
-    } else {
-      const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
+    // 5. Stage 2: Multi-CoT from sft_selected.
+    const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
+    const cotPairs = cotOn === 'selected' ? selection.selected : split.train;
+    const cot = await timed('cot', async () => {
       try {
-        training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
-        await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
-        saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
+        return await runCot(ctx, selected, cotPairs, cotCfg, teacher);
       } finally {
-        dpo.model.model.dispose();
+        selected.model.dispose();
       }
+    });
+    let policy: CotVariant | undefined;
+    const withLayout = (t: PromptTemplate) => (cfg.cot.answerFirst === undefined ? t : { ...t, answerFirst: cfg.cot.answerFirst });
+    datasets.cot = cotDataset({ ee: withLayout(templates.ee), ra: withLayout(templates.ra), dr: withLayout(templates.dr) }, cotPairs, cot.rationales, scheme, cfg.cot.rules);
+    try {
+      for (const v of cot.variants) {
+        training[v.name] = { steps: v.losses.length, losses: v.losses };
+        await timed(`eval/${v.name}`, () => recordGenerated(v.name, { ...v.model, template: v.cotTemplate }, v.rules));
+        await timed(`eval/${v.name}${SCORED_SUFFIX}`, () => recordScored(`${v.name}${SCORED_SUFFIX}`, { ...v.model, template: templates.label }));
+        saveRelevanceModel(checkpoint(v.name), { ...v.model, template: v.cotTemplate }, {
+          step: v.losses.length,
+          backend: opts.backend,
+          provenance: { ...provenance(v.name), cot_pairs: cotPairs.length, teacher: cot.teacher },
+        });
+      }
+      if (cot.control) {
+        // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
+        const { model, losses } = cot.control;
+        training['+label'] = { steps: losses.length, losses };
+        await timed('eval/+label', () => recordScored('+label', model));
+        saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
+      }
+      policy = cot.variants[cot.variants.length - 1];
+
+      // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
+      const asked: RelevanceModel = { ...policy.model, template: policy.cotTemplate };
+      const kind = policy.cotTemplate.kind as 'ee' | 'ra';
+      const byId = new Map((cot.rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
+      const pool = sample(split.train, Math.min(cfg.dpo.minePairs, split.train.length), new Rng(cfg.seed).fork('dpo/mine'));
+      // The teacher's rationale backs the chosen side when no beam holds the right grade (MineConfig.teacherFallback).
+      const missing = pool.filter((p) => !byId.has(p.pair_id));
+      const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? templates.ra.defaults?.rules;
+      const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
+      for (const r of extra) byId.set(r.pair_id, r.rationale);
+      const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
+      const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
+      datasets.dpo = preferenceDataset(asked.template, minePool, prefs, tokenizer, scheme, policy.rules);
+      if (prefs.length === 0) {
+        // Nothing to prefer: DPO would not move the policy, so +dpo is the policy itself (said so in notes).
+        log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
+        training['+dpo'] = { steps: 0, losses: [] };
+        await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
+        await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...asked, template: templates.label }));
+      } else {
+        const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
+        try {
+          training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
+          await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
+          await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
+          saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
+        } finally {
+          dpo.model.model.dispose();
+        }
+      }
+    } finally {
+      disposeCot(cot);
     }
-  } finally {
-    disposeCot(cot);
+    selectionRecords = selection.records;
   }
 
   function recordGenerated(variant: string, rm: RelevanceModel, rules: string | undefined): void {
-    const preds = predictWithRationale(rm, test, {
-      rules,
-      maxNewTokens: cfg.eval.maxNewTokens,
-      signal: opts.signal,
-      onProgress: (done, total) => opts.progress?.(`eval/${variant}`, done, total),
-    });
+    const generate = (pairs: readonly PairRecord[], stage: string) =>
+      predictWithRationale(rm, pairs, {
+        rules,
+        maxNewTokens: cfg.eval.maxNewTokens,
+        signal: opts.signal,
+        onProgress: (done, total) => opts.progress?.(stage, done, total),
+      });
+    const preds = generate(test, `eval/${variant}`);
+    const validPreds = generate(valid, `eval/${variant} (valid)`);
     const kind = rm.template.kind === 'label' ? undefined : rm.template.kind;
     preds.forEach((p, i) =>
       predictions.push({
@@ -300,7 +367,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         ...(p.unparseable ? { raw: p.raw } : {}),
       }),
     );
-    record(variant, preds.map((p) => p.label));
+    record(variant, preds.map((p) => p.label), validPreds.map((p) => p.label));
   }
 
   // 7. The run folder.
@@ -308,10 +375,10 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   const common = { config: cfg, seed: cfg.seed, backend: opts.backend, timings };
   writeRun(dir, {
     pairs: test,
-    selection: selection.records,
+    selection: selectionRecords,
     predictions,
     datasets,
-    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics },
+    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
     run: {
       version: 1,
       id: runId,
@@ -324,7 +391,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
       notes,
     },
   });
-  return { dir, runId, metrics, timings, training };
+  return { dir, runId, metrics, validMetrics, timings, training };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -94,6 +94,18 @@ export interface TrainLabelOptions {
   /** start from these weights instead of a fresh init (continued training) */
   init?: DecoderLM;
   hooks?: TrainHooks;
+  /**
+   * Early stopping on held-out pairs: every `every` steps the model is scored on `pairs`; the best
+   * weights (highest `score`) are kept and restored at the end, and training stops after `patience`
+   * checks without a gain. Choices made this way belong on the valid split, never the test split.
+   */
+  validate?: { pairs: readonly PairRecord[]; every: number; patience: number; score: (gold: string[], pred: string[]) => number; batchSize?: number };
+}
+
+/** One early-stopping check: the step after which the model was scored, and its score. */
+export interface ValidPoint {
+  step: number;
+  score: number;
 }
 
 /** Fine-tunes a fresh (or given) model on label-only SFT; returns it with its loss trace. */
@@ -103,13 +115,48 @@ export function trainLabelModel(
   template: PromptTemplate,
   pairs: readonly PairRecord[],
   opts: TrainLabelOptions,
-): { rm: RelevanceModel; losses: number[]; optimizer: AdamW } {
+): { rm: RelevanceModel; losses: number[]; optimizer: AdamW; curve?: ValidPoint[]; bestStep?: number } {
   if (pairs.length === 0) throw new UserError('no training pairs');
   const model = opts.init ?? new DecoderLM(opts.modelConfig);
   const labels = opts.labels ?? pairs.map((p) => p.label);
   const examples = labelExamples(tok, template, pairs, labels, model.config.contextLength);
-  const result = trainLM(model, examples, opts.trainConfig, { batch: { padTo: 'longest', ...opts.hooks?.batch }, ...opts.hooks });
-  return { rm: { model, tokenizer: tok, scheme, template }, losses: result.losses, optimizer: result.optimizer };
+  const hooks: TrainHooks = { batch: { padTo: 'longest', ...opts.hooks?.batch }, ...opts.hooks };
+  const rm: RelevanceModel = { model, tokenizer: tok, scheme, template };
+  const v = opts.validate;
+  if (!v || v.pairs.length === 0) {
+    const result = trainLM(model, examples, opts.trainConfig, hooks);
+    return { rm, losses: result.losses, optimizer: result.optimizer };
+  }
+  // Train in segments of `every` steps with one optimizer (trainLM resumes by step: same batches,
+  // same schedule as one call), score the held-out pairs after each, keep the best weights.
+  const gold = v.pairs.map((p) => p.label);
+  const losses: number[] = [];
+  const curve: ValidPoint[] = [];
+  let optimizer = hooks.optimizer;
+  let best: { step: number; score: number; weights: Map<string, Float32Array> } | undefined;
+  let since = 0;
+  const total = opts.trainConfig.steps;
+  for (let at = hooks.startStep ?? 0; at < total; ) {
+    const stop = Math.min(at + v.every, total);
+    const r = trainLM(model, examples, opts.trainConfig, { ...hooks, optimizer, startStep: at, stopStep: stop });
+    optimizer = r.optimizer;
+    losses.push(...r.losses);
+    at = stop;
+    const score = v.score(gold, predictLabels(rm, v.pairs, v.batchSize).map((p) => p.label));
+    curve.push({ step: at, score });
+    if (!best || score > best.score) {
+      best = { step: at, score, weights: snapshot(model) };
+      since = 0;
+    } else if (++since >= v.patience) break;
+  }
+  if (best && best.step !== curve[curve.length - 1].step) model.assignParams(best.weights);
+  return { rm, losses, optimizer: optimizer!, curve, bestStep: best?.step };
+}
+
+function snapshot(model: DecoderLM): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, v] of model.params()) out.set(name, (v.dataSync() as Float32Array).slice());
+  return out;
 }
 
 /** Scores every pair: one forward pass per batch, argmax over the scheme's label tokens. */

@@ -50,7 +50,7 @@ describe('selectionRule: all 8 combinations × both MS directions', () => {
 
 describe('SelectionConfig', () => {
   it('has the documented defaults', () => {
-    expect(parseSelectionConfig({})).toEqual({ version: 1, selector: 'lref', minKept: 0.05, fallback: 'top-up', auxSampleFraction: 0.5, msDirection: 'ne', balance: 'none' });
+    expect(parseSelectionConfig({})).toEqual({ version: 1, selector: 'lref', minKept: 0.05, fallback: 'top-up', auxSampleFraction: 0.5, auxFolds: 2, msDirection: 'ne', balance: 'none' });
   });
 
   it('names the field at fault', () => {
@@ -59,6 +59,7 @@ describe('SelectionConfig', () => {
     expect(() => parseSelectionConfig({ msDirection: 'neq' })).toThrow(/msDirection/);
     expect(() => parseSelectionConfig({ version: 2 })).toThrow(/version/);
     expect(() => parseSelectionConfig({ auxSampleFraction: 0 })).toThrow(/auxSampleFraction/);
+    expect(() => parseSelectionConfig({ auxFolds: 1 })).toThrow(/auxFolds/);
   });
 
   it('reads budgets as fractions up to 1 and counts above', () => {

@@ -42,8 +42,20 @@ export const SelectionConfig = z
      * come closest to passing (see `topUpOrder`). keep: hand over what the rule kept, however few.
      */
     fallback: z.enum(['top-up', 'keep']).default('top-up'),
-    /** Share of the train set each aux model (IM, CI, MS) is fine-tuned on; 0.5 as the paper samples. */
+    /**
+     * Share of the train set each aux model (IM, CI, MS) is fine-tuned on; 0.5 as the paper samples.
+     * Drawn from the pairs outside the fold being scored, so capped at that pool (see auxFolds).
+     */
     auxSampleFraction: z.number().gt(0).max(1).default(0.5),
+    /**
+     * K-fold cross-fitting: the train pairs are dealt into K folds; for each fold, IM, CI and MS are
+     * fine-tuned on a sample of the *other* folds and judge only that fold's pairs, so no aux model
+     * scores a pair it was trained on. Without it (the paper's wording: train on a 50% sample, then
+     * predict every pair) a pair's chance of being kept depended on which sample it fell in —
+     * measured: CI kept ~9.8% of its own sample vs ~5.2% of the rest. K = 2 with a 0.5 sample is
+     * the paper's sample size; costs K times the aux training.
+     */
+    auxFolds: z.number().int().min(2).max(10).default(2),
     /** Optimizer steps per aux model; unset: the run's trainConfig.steps. */
     auxSteps: z.number().int().min(1).optional(),
     /**
@@ -143,6 +155,7 @@ export function decideSelection(
   cfg: SelectionConfig,
   seed: number,
   msTargets: ReadonlyMap<string, string> = new Map(),
+  folds?: readonly number[],
 ): SelectionRecord[] {
   if (aux.length !== pairs.length) throw new Error(`decideSelection: ${pairs.length} pairs but ${aux.length} aux verdicts`);
   if (cfg.selector === 'all') return allSelection(pairs);
@@ -153,6 +166,7 @@ export function decideSelection(
     const r: SelectionRecord = { pair_id: p.pair_id, gold: p.label, im: v.im, ci: v.ci, ms: v.ms, im_p_gold: v.imPGold, kept: keep, reason };
     const target = msTargets.get(p.pair_id);
     if (target !== undefined) r.ms_target = target;
+    if (folds) r.fold = folds[i];
     return r;
   });
   const keptIdx = records.flatMap((r, i) => (r.kept ? [i] : []));

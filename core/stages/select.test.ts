@@ -63,26 +63,53 @@ describe('runSelection end to end (smoke model: plumbing, not quality)', () => {
     // the default minimum (5%) holds whatever the undertrained aux models said
     expect(res.counts.kept).toBeGreaterThanOrEqual(Math.round(0.05 * split.train.length));
 
-    // half the train set each, MS on the rule teacher's label′ (never the annotation)
-    const half = Math.round(0.5 * split.train.length);
-    expect(res.aux.map((a) => [a.name, a.trainPairs, a.steps])).toEqual([
-      ['IM', half, AUX_STEPS],
-      ['CI', half, AUX_STEPS],
-      ['MS', half, AUX_STEPS],
+    // two folds (the default): each fold's models train on the other half, MS on the rule teacher's
+    // label′ (never the annotation)
+    const n = split.train.length;
+    const [small, large] = [Math.floor(n / 2), Math.ceil(n / 2)];
+    expect(res.aux.map((a) => [a.name, a.folds.map((f) => f.trainPairs + f.scoredPairs), a.steps])).toEqual([
+      ['IM', [n, n], AUX_STEPS],
+      ['CI', [n, n], AUX_STEPS],
+      ['MS', [n, n], AUX_STEPS],
     ]);
+    expect(res.aux.every((a) => a.folds.every((f) => f.trainPairs === small || f.trainPairs === large))).toBe(true);
     expect(res.msTeacher).toBe('rules');
     const targets = res.records.filter((r) => r.ms_target !== undefined);
-    expect(targets).toHaveLength(half);
+    expect(targets).toHaveLength(n); // every pair was in the MS sample of the fold it is not in
     for (const r of targets) expect(r.ms_target).not.toBe(r.gold);
     for (const a of res.aux) {
       expect(Number.isFinite(a.finalLoss)).toBe(true);
       expect(a.heldOut!.n).toBe(split.valid.length);
     }
 
-    expect(stages).toEqual(new Set(['select/IM', 'select/CI', 'select/MS']));
+    expect(stages).toEqual(new Set(['select/IM1', 'select/CI1', 'select/MS1', 'select/IM2', 'select/CI2', 'select/MS2']));
     const summary = lines.find((l) => l.startsWith('select lref: kept '))!;
     expect(summary).toContain(`kept ${res.counts.kept}/${split.train.length}`);
     expect(lines.filter((l) => / on \d+ held-out pairs: accuracy /.test(l))).toHaveLength(3);
+  });
+
+  it('cross-fits: no aux model judges a pair it trained on, and each pair is judged once per aux kind', async () => {
+    const K = 3;
+    const res = await runSelection(ctx, split.train, { auxSteps: 2, auxFolds: K, auxSampleFraction: 0.5 }, { template });
+    const fits = res.fits!;
+    expect(fits).toHaveLength(3 * K);
+    const fold = new Map(res.records.map((r) => [r.pair_id, r.fold]));
+    for (const f of fits) {
+      const trained = new Set(f.trained);
+      expect(f.scored.filter((id) => trained.has(id))).toEqual([]);
+      // trained only on other folds, judged only its own
+      expect(f.trained.every((id) => fold.get(id) !== f.fold)).toBe(true);
+      expect(f.scored.every((id) => fold.get(id) === f.fold)).toBe(true);
+      // the sample is half the train set, drawn from the two thirds outside the fold
+      expect(f.trained).toHaveLength(Math.round(0.5 * split.train.length));
+    }
+    for (const name of ['IM', 'CI', 'MS'] as const) {
+      const scored = fits.filter((f) => f.name === name).flatMap((f) => f.scored);
+      expect(scored.slice().sort()).toEqual(split.train.map((p) => p.pair_id).sort());
+    }
+    // folds are dealt evenly
+    const sizes = [0, 1, 2].map((k) => res.records.filter((r) => r.fold === k).length);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
   });
 
   it("'random' keeps as many as 'lref' (seeded); 'all' and budgeted 'random' train nothing", async () => {

@@ -28,8 +28,10 @@ import {
 /**
  * LREF stage 1, data selection (LREF.md §Stage 1). Three auxiliary models are fine-tuned on
  * samples of the train set — IM on a random sample, CI on a sample balanced over head/torso/tail
- * queries, MS on the teacher's confusable label′ instead of the annotation — then each predicts
- * every train pair, and select-rule.ts keeps the hard, learnable, plausibly-labelled ones. The aux
+ * queries (bands by query frequency, query-freq.ts), MS on the teacher's confusable label′ instead
+ * of the annotation — and select-rule.ts keeps the hard, learnable, plausibly-labelled ones. Every
+ * pair is judged by models that never saw it: K-fold cross-fitting (SelectionConfig.auxFolds), one
+ * IM/CI/MS triple per fold, trained on samples of the other folds. The aux
  * models are scaffolding: they are disposed here and only their predictions survive, in the records
  * (selection.jsonl). The SFT on the selected pairs is the pipeline's next step, not this one's.
  */
@@ -48,12 +50,23 @@ export type AuxName = 'IM' | 'CI' | 'MS';
 
 export interface AuxSummary {
   name: AuxName;
+  /** pairs each fold's model was fine-tuned on (the largest, when folds differ by a pair) */
   trainPairs: number;
+  /** one model per cross-fitting fold */
+  folds: { fold: number; trainPairs: number; scoredPairs: number; finalLoss: number }[];
   steps: number;
-  /** mean loss of the last (up to) 10 steps */
+  /** mean over the folds of each model's mean loss over its last (up to) 10 steps */
   finalLoss: number;
-  /** on `heldOut`: IM and CI against the gold labels, MS against the teacher's label′ (what it learned) */
+  /** on `heldOut`, the fold models' probabilities averaged: IM and CI against the gold labels, MS against the teacher's label′ (what it learned) */
   heldOut?: MetricsRecord;
+}
+
+/** One aux model of the cross-fitting: which pairs it trained on and which it judged (disjoint). */
+export interface AuxFit {
+  name: AuxName;
+  fold: number;
+  trained: string[];
+  scored: string[];
 }
 
 export interface SelectionResult {
@@ -67,6 +80,8 @@ export interface SelectionResult {
   aux: AuxSummary[];
   /** id of the teacher that named label′ for MS */
   msTeacher?: string;
+  /** per aux model: the pair ids it trained on and judged (in memory only; the fold is in each record) */
+  fits?: AuxFit[];
 }
 
 /** Runs stage 1's selection on `train` (every label must belong to ctx.scheme). */
@@ -90,39 +105,82 @@ export async function runSelection(ctx: StageContext, train: PairRecord[], cfgIn
   if (inputs.teacher && !inputs.teacher.confusableLabel) ctx.log?.(`select: teacher ${inputs.teacher.id} cannot name confusable labels; MS uses the rule teacher`);
   const heldOut = inputs.heldOut ?? [];
 
-  // Samples: one seeded stream per model, so changing one sample's size leaves the others alone.
+  // Cross-fitting: deal the train pairs into K folds; fold k is judged by models trained on samples
+  // of the other folds. One seeded stream per model and fold, so one sample's size leaves the others alone.
   const rng = new Rng(ctx.seed).fork('select');
-  const n = Math.max(1, Math.round(cfg.auxSampleFraction * train.length));
-  const imSample = sample(train, n, rng.fork('IM'));
+  const K = Math.min(cfg.auxFolds, train.length);
+  if (K < 2) throw new UserError(`selection: cross-fitting needs at least 2 train pairs, got ${train.length}`);
+  const folds = new Array<number>(train.length);
+  rng.fork('folds').shuffle(train.map((_, i) => i)).forEach((idx, pos) => (folds[idx] = pos % K));
+  const want = Math.max(1, Math.round(cfg.auxSampleFraction * train.length));
   if (train.every((p) => p.query_freq === undefined)) ctx.log?.('select: no query_freq in the data; CI trains on a plain random sample');
-  const ciSample = sampleBalanced(train, 'query_freq', n, rng.fork('CI'));
-  const msSample = sample(train, n, rng.fork('MS'));
-  const msTargets = await confusableLabels(teacher, ctx, msSample);
-  const heldOutTargets = heldOut.length > 0 ? await confusableLabels(teacher, ctx, heldOut) : new Map<string, string>();
-
   const steps = cfg.auxSteps ?? ctx.trainConfig.steps;
-  const im = trainAndPredict(ctx, 'IM', 1, template, imSample, undefined, steps, train, heldOut);
-  const ci = trainAndPredict(ctx, 'CI', 2, template, ciSample, undefined, steps, train, heldOut);
-  const ms = trainAndPredict(ctx, 'MS', 3, template, msSample, msSample.map((p) => msTargets.get(p.pair_id)!), steps, train, heldOut);
 
-  const aux: AuxSummary[] = [im.summary, ci.summary, ms.summary];
+  const names: AuxName[] = ['IM', 'CI', 'MS'];
+  const preds: Record<AuxName, (LabelPrediction | undefined)[]> = { IM: [], CI: [], MS: [] };
+  const heldSum: Record<AuxName, number[][]> = { IM: [], CI: [], MS: [] };
+  const foldInfo: Record<AuxName, AuxSummary['folds']> = { IM: [], CI: [], MS: [] };
+  const fits: AuxFit[] = [];
+  const msTargets = new Map<string, string>();
+  const heldOutTargets = heldOut.length > 0 ? await confusableLabels(teacher, ctx, heldOut) : new Map<string, string>();
+  if (want > train.length - Math.ceil(train.length / K)) {
+    ctx.log?.(`select: auxSampleFraction ${cfg.auxSampleFraction} asks for ${want} pairs but each fold model may only see the other ${K - 1} of ${K} folds; it trains on all of them`);
+  }
+  for (let k = 0; k < K; k++) {
+    const inFold = train.filter((_, i) => folds[i] === k);
+    const pool = train.filter((_, i) => folds[i] !== k);
+    const n = Math.min(want, pool.length);
+    const frng = rng.fork(`fold${k}`);
+    const samples: Record<AuxName, PairRecord[]> = {
+      IM: sample(pool, n, frng.fork('IM')),
+      CI: sampleBalanced(pool, 'query_freq', n, frng.fork('CI')),
+      MS: sample(pool, n, frng.fork('MS')),
+    };
+    for (const [t, v] of await confusableLabels(teacher, ctx, samples.MS.filter((p) => !msTargets.has(p.pair_id)))) msTargets.set(t, v);
+    for (const [salt, name] of names.entries()) {
+      const pairs = samples[name];
+      const labels = name === 'MS' ? pairs.map((p) => msTargets.get(p.pair_id)!) : undefined;
+      const r = trainAndPredict(ctx, 1 + salt + 3 * k, template, pairs, labels, steps, inFold, heldOut, `${name}${k + 1}`);
+      let j = 0;
+      train.forEach((_, i) => {
+        if (folds[i] === k) preds[name][i] = r.scored[j++];
+      });
+      r.heldOut.forEach((p, h) => {
+        const row = (heldSum[name][h] ??= new Array<number>(ctx.scheme.labels.length).fill(0));
+        ctx.scheme.labels.forEach((l, c) => (row[c] += p.probs[l] / K));
+      });
+      foldInfo[name].push({ fold: k, trainPairs: pairs.length, scoredPairs: inFold.length, finalLoss: r.finalLoss });
+      fits.push({ name, fold: k, trained: pairs.map((p) => p.pair_id), scored: inFold.map((p) => p.pair_id) });
+    }
+  }
+
+  const aux: AuxSummary[] = names.map((name) => ({
+    name,
+    trainPairs: Math.max(...foldInfo[name].map((f) => f.trainPairs)),
+    folds: foldInfo[name],
+    steps,
+    finalLoss: foldInfo[name].reduce((a, f) => a + f.finalLoss, 0) / K,
+  }));
   if (heldOut.length > 0) {
+    const argmax = (row: number[]) => ctx.scheme.labels[row.indexOf(Math.max(...row))];
     const gold = heldOut.map((p) => p.label);
-    im.summary.heldOut = computeMetrics('select/IM', gold, im.heldOut.map((x) => x.label), ctx.scheme);
-    ci.summary.heldOut = computeMetrics('select/CI', gold, ci.heldOut.map((x) => x.label), ctx.scheme);
     const targets = heldOut.map((p) => heldOutTargets.get(p.pair_id)!);
-    ms.summary.heldOut = computeMetrics('select/MS', targets, ms.heldOut.map((x) => x.label), ctx.scheme);
-    for (const a of aux) ctx.log?.(`select/${a.name} on ${heldOut.length} held-out pairs: accuracy ${(100 * a.heldOut!.accuracy).toFixed(1)}%, macro-F1 ${(100 * a.heldOut!.macro_f1).toFixed(1)}%`);
+    for (const a of aux) {
+      a.heldOut = computeMetrics(`select/${a.name}`, a.name === 'MS' ? targets : gold, heldSum[a.name].map(argmax), ctx.scheme);
+      ctx.log?.(`select/${a.name} on ${heldOut.length} held-out pairs: accuracy ${(100 * a.heldOut.accuracy).toFixed(1)}%, macro-F1 ${(100 * a.heldOut.macro_f1).toFixed(1)}%`);
+    }
   }
 
   const verdicts: AuxVerdict[] = train.map((p, i) => ({
-    im: im.train[i].label,
-    ci: ci.train[i].label,
-    ms: ms.train[i].label,
-    imPGold: im.train[i].probs[p.label],
+    im: preds.IM[i]!.label,
+    ci: preds.CI[i]!.label,
+    ms: preds.MS[i]!.label,
+    imPGold: preds.IM[i]!.probs[p.label],
   }));
-  const records = decideSelection(train, verdicts, cfg, ctx.seed, msTargets);
-  return finish(ctx, cfg.selector, train, records, aux, teacher.id);
+  const records = decideSelection(train, verdicts, cfg, ctx.seed, msTargets, folds);
+  const result = finish(ctx, cfg.selector, train, records, aux, teacher.id);
+  result.fits = fits;
+  return result;
 }
 
 function finish(ctx: StageContext, selector: SelectionResult['selector'], train: PairRecord[], records: SelectionRecord[], aux: AuxSummary[], msTeacher: string | undefined): SelectionResult {
@@ -148,24 +206,24 @@ async function confusableLabels(teacher: Pick<Teacher, 'id' | 'confusableLabel'>
 }
 
 /**
- * Fine-tunes one aux model (fresh weights from the run's model config, as every aux model starts
- * from the same base), predicts the train pairs and the held-out ones, and disposes it — also when
+ * Fine-tunes one aux model (from the run's base: the pretrained weights, else a fresh init, as
+ * every aux model starts from the same base), predicts its fold's pairs and the held-out ones, and disposes it — also when
  * training is interrupted through ctx.signal.
  */
 function trainAndPredict(
   ctx: StageContext,
-  name: AuxName,
   salt: number,
   template: PromptTemplate,
   pairs: readonly PairRecord[],
   labels: readonly string[] | undefined,
   steps: number,
-  train: readonly PairRecord[],
+  scored: readonly PairRecord[],
   heldOut: readonly PairRecord[],
-): { summary: AuxSummary; train: LabelPrediction[]; heldOut: LabelPrediction[] } {
+  stage: string,
+): { finalLoss: number; scored: LabelPrediction[]; heldOut: LabelPrediction[] } {
   // Only the step count is ours; warmup is clamped only so the schedule stays a schedule.
   const trainConfig = trainConfigFor(ctx, { steps, warmup: Math.min(ctx.trainConfig.warmup, steps - 1) }, salt);
-  const model = new DecoderLM(ctx.modelConfig);
+  const model = ctx.newModel?.() ?? new DecoderLM(ctx.modelConfig);
   const optimizer = makeOptimizer(model, trainConfig);
   try {
     const { rm, losses } = trainLabelModel(ctx.tokenizer, ctx.scheme, template, pairs, {
@@ -176,15 +234,15 @@ function trainAndPredict(
       hooks: {
         optimizer,
         onStep: (step, loss) => {
-          ctx.progress?.(`select/${name}`, step + 1, steps, { loss: loss.toFixed(3) });
+          ctx.progress?.(`select/${stage}`, step + 1, steps, { loss: loss.toFixed(3) });
           ctx.signal?.throwIfAborted();
         },
       },
     });
     const tail = losses.slice(-10);
     return {
-      summary: { name, trainPairs: pairs.length, steps, finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length },
-      train: predictLabels(rm, train),
+      finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
+      scored: predictLabels(rm, scored),
       heldOut: predictLabels(rm, heldOut),
     };
   } finally {

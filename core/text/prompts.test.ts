@@ -100,7 +100,7 @@ describe('renderPrompt', () => {
 });
 
 describe('highlight (shared query–product terms)', () => {
-  it('marks each query token found in the product text and each product token found in the query', () => {
+  it('marks each query word found in the product text and each product word found in the query, once per word', () => {
     const pair: PromptPair = { query: 'red running shoes', title: 'Nike running shoes, Blue' };
     const ids = encodePrompt(tok, templates.label, pair);
     expect(templates.label.highlight).toBe(true);
@@ -108,19 +108,24 @@ describe('highlight (shared query–product terms)', () => {
     // Without the marks the ids are exactly the plain encoding.
     const plain = encodePrompt(tok, { ...templates.label, highlight: false }, pair);
     expect(ids.filter((id) => id !== hl)).toEqual(plain);
-    // Every mark sits before a token that occurs on both sides, and every such token is marked.
+    // "running" and "shoes" on both sides: four marks, one before each occurrence's first piece.
+    expect(ids.filter((id) => id === hl)).toHaveLength(4);
+    const text = tok.decode(ids);
+    expect(text).toContain('<query> red<hl> running<hl> shoes<product> Nike<hl> running<hl> shoes, Blue');
+  });
+
+  it('puts one mark on a word split into many pieces, and none on punctuation', () => {
+    // A word the tokenizer has never seen falls into several pieces; it still gets one mark.
+    const pair: PromptPair = { query: 'zqxv-unlockedzz phone', title: 'phone zqxv-unlockedzz, 64gb' };
+    const plain = encodePrompt(tok, { ...templates.label, highlight: false }, pair);
+    const ids = encodePrompt(tok, templates.label, pair);
+    const hl = tok.tokenId('<hl>');
     const q = plain.indexOf(tok.tokenId('<query>'));
     const p = plain.indexOf(tok.tokenId('<product>'));
-    const a = plain.indexOf(tok.tokenId('<answer>'));
-    const query = new Set(plain.slice(q + 1, p));
-    const product = new Set(plain.slice(p + 1, a));
-    const shared = plain.filter((id, i) => ((i > q && i < p) || (i > p && i < a)) && query.has(id) && product.has(id));
-    expect(shared.length).toBeGreaterThan(0);
-    const marked = ids.flatMap((id, i) => (i > 0 && ids[i - 1] === hl ? [id] : []));
-    expect(marked).toEqual(shared);
-    // "red" is only in the query and "blue" only in the title: neither is marked.
-    expect(tok.decode(ids)).not.toMatch(/<hl> red/);
-    expect(tok.decode(ids)).not.toMatch(/<hl> Blue/);
+    expect(p - q - 1).toBeGreaterThan(6); // many pieces …
+    // … yet marks only on the shared words "zqxv", "unlockedzz" and "phone" on each side ("-" is punctuation)
+    expect(ids.filter((id) => id === hl)).toHaveLength(6);
+    expect(tok.decode(ids)).toContain('<query><hl> zqxv-<hl>unlockedzz<hl> phone<product><hl> phone<hl> zqxv-<hl>unlockedzz, 64gb<answer>');
   });
 
   it('leaves a prompt without both <query> and <product> unchanged', () => {

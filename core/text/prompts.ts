@@ -211,9 +211,12 @@ export function encodePrompt(tok: Tokenizer, template: PromptTemplate, pair: Pro
 export const HIGHLIGHT_TOKEN = '<hl>';
 
 /**
- * Inserts <hl> before each ordinary token of the query span (after <query>) that also occurs in
- * the product span (after <product>), and vice versa. A span runs to the next special token.
- * Token-level, so with a lower-casing tokenizer "Red" and "red" match; a prompt without both
+ * Inserts one <hl> before each *word* of the query span (after <query>) that also occurs in the
+ * product span (after <product>), and vice versa. A span runs to the next special token. Words are
+ * runs of tokens: a token whose text starts with a space or a non-alphanumeric character begins a
+ * new word, so "unlocked" split into seven BPE pieces is one word with one mark (marking every piece
+ * made most real-data prompts overflow the context). A word matches by its text (with a
+ * lower-casing tokenizer "Red" and "red" match); punctuation is never marked. A prompt without both
  * markers is returned unchanged.
  */
 export function highlightSharedTerms(ids: readonly number[], tok: Tokenizer): number[] {
@@ -225,18 +228,35 @@ export function highlightSharedTerms(ids: readonly number[], tok: Tokenizer): nu
     while (i < ids.length && !tok.isSpecial(ids[i])) i++;
     return i;
   };
-  const queryEnd = spanEnd(queryAt);
-  const productEnd = spanEnd(productAt);
-  const inQuery = new Set(ids.slice(queryAt + 1, queryEnd));
-  const inProduct = new Set(ids.slice(productAt + 1, productEnd));
+  const query = spanWords(ids, queryAt + 1, spanEnd(queryAt), tok);
+  const product = spanWords(ids, productAt + 1, spanEnd(productAt), tok);
+  const inQuery = new Set(query.map((w) => w.text));
+  const inProduct = new Set(product.map((w) => w.text));
+  const marks = new Set([...query.filter((w) => inProduct.has(w.text)), ...product.filter((w) => inQuery.has(w.text))].map((w) => w.start));
   const hl = tok.tokenId(HIGHLIGHT_TOKEN);
   const out: number[] = [];
   ids.forEach((id, i) => {
-    const shared = (i > queryAt && i < queryEnd && inProduct.has(id)) || (i > productAt && i < productEnd && inQuery.has(id));
-    if (shared) out.push(hl);
+    if (marks.has(i)) out.push(hl);
     out.push(id);
   });
   return out;
+}
+
+/** The words of ids[from, to): where each starts and its text (trimmed); words with no letter or digit are left out. */
+function spanWords(ids: readonly number[], from: number, to: number, tok: Tokenizer): { start: number; text: string }[] {
+  const words: { start: number; text: string }[] = [];
+  let cur: { start: number; text: string } | undefined;
+  for (let i = from; i < to; i++) {
+    const t = tok.tokenText(ids[i]);
+    // a lone space piece belongs to the word after it
+    const joins = cur && /^[\p{L}\p{N}]/u.test(t) && (/[\p{L}\p{N}]$/u.test(cur.text) || cur.text.trim() === '');
+    if (!joins) {
+      if (cur) words.push(cur);
+      cur = { start: i, text: t };
+    } else cur!.text += t;
+  }
+  if (cur) words.push(cur);
+  return words.map((w) => ({ start: w.start, text: w.text.trim() })).filter((w) => /[\p{L}\p{N}]/u.test(w.text));
 }
 
 /** The completion layout of the template's kind (see the file comment). */

@@ -1,13 +1,21 @@
 import type { Command } from '../command.ts';
-import { optBool, optString } from '../args.ts';
+import { optBool, optInt, optString } from '../args.ts';
 import { UserError } from '../../util/errors.ts';
 import { FORMATS, loadDataset } from '../../data/load.ts';
 import { formatStats, inspectDataset } from '../../data/inspect.ts';
+import { sample } from '../../data/split.ts';
+import { trainRunTokenizer } from '../../stages/relevance-model.ts';
+import { loadTemplate } from '../../text/prompts.ts';
+import { describePromptFit, promptFit } from '../../text/prompt-fit.ts';
+import { Rng } from '../../util/rng.ts';
+
+/** Pairs sampled to train the probe tokenizer and to measure the prompts (bounded time on big files). */
+const FIT_SAMPLE = 3000;
 
 export const dataInspectCommand: Command = {
   name: 'data inspect',
   summary: 'Summarise a data file: counts, label mix, head/torso/tail, lengths',
-  usage: 'data inspect FILE [--format F] [--products FILE] [--scheme S] [--json]',
+  usage: 'data inspect FILE [--format F] [--products FILE] [--scheme S] [--context N] [--vocab N] [--json]',
   examples: [
     'lref data inspect ../shared/data/homedepot/train.csv',
     'lref data inspect ../shared/data/crowdflower/train.csv --format crowdflower --json',
@@ -17,12 +25,16 @@ export const dataInspectCommand: Command = {
     format: { type: 'string' },
     products: { type: 'string' },
     scheme: { type: 'string' },
+    context: { type: 'string' },
+    vocab: { type: 'string' },
     json: { type: 'boolean' },
   },
   optionHelp: {
     format: `one of ${FORMATS.join(', ')} (default: detected from the file)`,
     products: 'ESCI only: the products file, joined by product_id',
     scheme: 'jsonl only: the label scheme (default: inferred from the labels)',
+    context: 'the model context the prompts must fit (default 128, the tiny preset’s; 0 skips the prompt check)',
+    vocab: 'the tokenizer vocabulary to measure prompts with (default 512, the default preset’s)',
     json: 'print one JSON object instead of the table',
   },
   async run(args, io) {
@@ -33,7 +45,19 @@ export const dataInspectCommand: Command = {
       scheme: optString(args, 'scheme'),
     });
     const stats = inspectDataset(ds);
-    io.out(optBool(args, 'json') ? JSON.stringify(stats) : formatStats(stats));
+    const context = optInt(args, 'context', 128, 0, 1 << 16);
+    const vocab = optInt(args, 'vocab', 512, 300, 1 << 16);
+    // The label prompt as a run would build it: a tokenizer trained on a sample, then the share of
+    // prompts that must be cut to fit the context (a cut prompt hides the end of its product text).
+    let fit: ReturnType<typeof promptFit> | undefined;
+    if (context > 0) {
+      const rng = new Rng(1).fork('inspect/prompts');
+      const probe = sample(ds.pairs, FIT_SAMPLE, rng);
+      const template = loadTemplate('label');
+      fit = promptFit(trainRunTokenizer(probe, [template], vocab), template, probe, context);
+    }
+    if (optBool(args, 'json')) io.out(JSON.stringify(fit ? { ...stats, prompt_fit: fit } : stats));
+    else io.out(formatStats(stats) + (fit ? `\n\n${describePromptFit(fit, `prompts (${fit.pairs} sampled pairs)`)}` : ''));
     return 0;
   },
 };

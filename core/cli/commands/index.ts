@@ -3,6 +3,8 @@ import { dataSynthCommand } from './data-synth.ts';
 import { dataInspectCommand } from './data-inspect.ts';
 import { trainCommand } from './train.ts';
 import { pipelineCommand } from './pipeline.ts';
+import { studyCommand } from './study.ts';
+import { pretrainCommand } from './pretrain.ts';
 import { evalCommand } from './eval.ts';
 import { runCommand } from './run.ts';
 import { benchCommand } from './bench.ts';
@@ -20,7 +22,9 @@ export const COMMANDS: Command[] = [
   dataSynthCommand,
   dataInspectCommand,
   trainCommand,
+  pretrainCommand,
   pipelineCommand,
+  studyCommand,
   evalCommand,
   runsListCommand,
   runsShowCommand,

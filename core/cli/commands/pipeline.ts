@@ -79,10 +79,18 @@ export const pipelineCommand: Command = {
           run_id: result.runId,
           backend,
           seconds: +result.timings.total.toFixed(1),
+          split: 'test',
           variants: Object.fromEntries(result.metrics.map((m) => [m.name, { macro_f1: short(m.macro_f1), accuracy: short(m.accuracy), unparseable: m.unparseable }])),
+          valid: Object.fromEntries(result.validMetrics.map((m) => [m.name, { macro_f1: short(m.macro_f1), accuracy: short(m.accuracy), unparseable: m.unparseable }])),
         }),
       );
     } else {
+      if (result.validMetrics.length > 0) {
+        io.out(`valid split (${result.validMetrics[0].n} pairs): choose steps, rates and switches on these`);
+        io.out(formatMetricsTable(result.validMetrics));
+        io.out('');
+      }
+      io.out(`test split (${result.metrics[0].n} pairs): report these, never tune on them`);
       io.out(formatMetricsTable(result.metrics));
       io.out(`run ${result.runId} in ${formatSeconds(result.timings.total)} on ${backend}: ${result.dir}`);
     }

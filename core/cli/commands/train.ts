@@ -109,6 +109,14 @@ export const trainCommand: Command = {
       computeMetrics('sft', gold, preds.map((p) => p.label), scheme),
       computeMetrics('majority', gold, gold.map(() => majority), scheme),
     ];
+    // valid as well as test: anything chosen by looking at results (steps, preset) is chosen on valid
+    const validRecords: MetricsRecord[] =
+      split.valid.length > 0
+        ? [
+            computeMetrics('sft', split.valid.map((p) => p.label), predictLabels(rm, split.valid).map((p) => p.label), scheme),
+            computeMetrics('majority', split.valid.map((p) => p.label), split.valid.map(() => majority), scheme),
+          ]
+        : [];
     const head = losses.slice(0, 10);
     const tail = losses.slice(-10);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -124,6 +132,7 @@ export const trainCommand: Command = {
       loss: { first10: mean(head), last10: mean(tail), trace: losses },
       timings: { total_s: (performance.now() - t0) / 1000, train_s: trainSeconds, tokens_per_s_last: lastTps },
       variants: records,
+      valid_variants: validRecords,
     };
     saveRelevanceModel(out, rm, { step: steps, optimizer, trainConfig, backend, provenance: { data: dataPath, seed, preset: presetName } });
     writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 1) + '\n');
@@ -139,11 +148,17 @@ export const trainCommand: Command = {
       macro_f1: +records[0].macro_f1.toFixed(4),
       accuracy: +records[0].accuracy.toFixed(4),
       majority_accuracy: +records[1].accuracy.toFixed(4),
+      ...(validRecords.length > 0 ? { valid_macro_f1: +validRecords[0].macro_f1.toFixed(4), valid_accuracy: +validRecords[0].accuracy.toFixed(4) } : {}),
       train_s: +trainSeconds.toFixed(1),
     };
     if (json) io.out(JSON.stringify(line));
     else {
       io.out(`loss ${line.loss_first10} → ${line.loss_last10} over ${steps} steps (${trainSeconds.toFixed(0)}s on ${backend})`);
+      if (validRecords.length > 0) {
+        io.out(`valid split (${split.valid.length} pairs): choose on these`);
+        io.out(formatMetricsTable(validRecords));
+      }
+      io.out(`test split (${split.test.length} pairs): report these`);
       io.out(formatMetricsTable(records));
       io.out(`saved ${out}`);
     }

@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import type { Command } from '../command.ts';
+import { optBool, optString } from '../args.ts';
+import { formatSeconds, Progress } from '../progress.ts';
+import type { CliIO } from '../command.ts';
+import { FORMATS } from '../../data/load.ts';
+import { initBackend } from '../../model/backend.ts';
+import { loadPipelineConfig, PIPELINE_PRESETS, type PipelinePresetName } from '../../stages/pipeline-config.ts';
+import { formatStudyTable, runStudy, STUDY_FILES } from '../../stages/study.ts';
+import { UserError } from '../../util/errors.ts';
+
+export const studyCommand: Command = {
+  name: 'study',
+  summary: 'Run the pipeline once per seed; write mean ± std per variant and figure (table, chart, study.json)',
+  usage: 'study --seeds 1,2,3 [--config FILE] [--data FILE [--format F]] [--preset smoke|default] [--backend B] [--out DIR] [--json]',
+  examples: [
+    'lref study --seeds 1,2,3 --preset smoke --out /tmp/study-smoke',
+    'lref study --seeds 1,2,3 --data ../shared/data/crowdflower/train.csv --format crowdflower --out runs/cf-study',
+  ],
+  options: {
+    seeds: { type: 'string' },
+    config: { type: 'string' },
+    data: { type: 'string' },
+    format: { type: 'string' },
+    preset: { type: 'string' },
+    backend: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  optionHelp: {
+    seeds: 'comma-separated seeds, one pipeline run each (required)',
+    config: 'a JSON pipeline config (version 1); its fields override the preset’s',
+    data: 'pairs to use instead of the built-in generator',
+    format: `with --data: one of ${FORMATS.join(', ')} (default: detected)`,
+    preset: `${PIPELINE_PRESETS.join(' | ')} (default: the config’s, else default)`,
+    backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
+    out: 'the study folder; a seed whose run is already there is read back, not rerun (default studies/<time>)',
+    json: 'no progress or log lines; print one JSON line at the end',
+  },
+  async run(args, io) {
+    const json = optBool(args, 'json');
+    const seedsArg = optString(args, 'seeds');
+    if (seedsArg === undefined) throw new UserError('--seeds is required, e.g. --seeds 1,2,3');
+    const seeds = seedsArg.split(',').map((s) => s.trim());
+    for (const s of seeds) if (!/^\d+$/.test(s)) throw new UserError(`--seeds: "${s}" is not a whole number ≥ 0 (give e.g. --seeds 1,2,3)`);
+    const preset = optString(args, 'preset');
+    if (preset !== undefined && !(PIPELINE_PRESETS as readonly string[]).includes(preset)) {
+      throw new UserError(`--preset must be one of ${PIPELINE_PRESETS.join(', ')}, got "${preset}"`);
+    }
+    const format = optString(args, 'format');
+    const dataPath = optString(args, 'data');
+    if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
+    const overrides: Record<string, unknown> = {};
+    if (dataPath !== undefined) overrides.data = { source: 'file', path: dataPath, ...(format ? { format } : {}) };
+    const cfg = loadPipelineConfig({ preset: preset as PipelinePresetName | undefined, file: optString(args, 'config'), overrides });
+
+    const backend = await initBackend(optString(args, 'backend'));
+    const started = new Date();
+    const out = optString(args, 'out') ?? join('studies', started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z'));
+    if (!json) io.err(`lref study: preset ${cfg.preset} · seeds ${seeds.join(',')} · backend ${backend} · out ${out}`);
+    let bar: Progress | undefined;
+    let barStage: string | undefined;
+    const closeBar = () => {
+      bar?.done();
+      bar = undefined;
+      barStage = undefined;
+    };
+    const t0 = performance.now();
+    const { study } = await runStudy(cfg, {
+      outDir: out,
+      seeds: seeds.map(Number),
+      backend,
+      now: started,
+      progress: (stage, done, total, fields) => {
+        if (stage !== barStage) {
+          closeBar();
+          barStage = stage;
+          bar = new Progress(io as CliIO, total, stage, json);
+        }
+        bar!.update(done, fields);
+      },
+      log: (line) => {
+        closeBar();
+        if (!json) io.err(line);
+      },
+    });
+    closeBar();
+    const seconds = (performance.now() - t0) / 1000;
+    if (json) {
+      const short = (x: number) => +(100 * x).toFixed(2);
+      io.out(
+        JSON.stringify({
+          out,
+          seeds: study.seeds,
+          seconds: +seconds.toFixed(1),
+          split: 'test',
+          variants: Object.fromEntries(study.variants.map((v) => [v, { macro_f1: { mean: short(study.test[v].macro_f1.mean), std: short(study.test[v].macro_f1.std) } }])),
+        }),
+      );
+    } else {
+      if (study.valid) {
+        io.out(`valid split, mean ± std over ${study.seeds.length} seeds (choose on these):`);
+        io.out(formatStudyTable(study.variants, study.valid));
+        io.out('');
+      }
+      io.out(`test split, mean ± std over ${study.seeds.length} seeds (report these):`);
+      io.out(formatStudyTable(study.variants, study.test));
+      io.out(`study in ${formatSeconds(seconds)}: ${join(out, STUDY_FILES.table)}, ${join(out, STUDY_FILES.chart)}`);
+    }
+    return 0;
+  },
+};
