@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { contentSecurityPolicy } from '../core/app/server.ts';
+import { CONTENT_TYPES, contentSecurityPolicy } from '../core/app/server.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.ts';
 import type {
   BrowserWindowLike,
@@ -69,21 +69,6 @@ export function registerAppScheme(protocol: ProtocolLike): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ttf': 'font/ttf',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.ico': 'image/x-icon',
-};
-
 /** Serves the built renderer under app://bundle/ with the same CSP as browser mode; nothing outside `rendererDir`. */
 export function rendererHandler(rendererDir: string): (request: { url: string }) => Promise<Response> {
   const root = normalize(rendererDir);
@@ -106,7 +91,7 @@ export function rendererHandler(rendererDir: string): (request: { url: string })
     }
     return new Response(new Uint8Array(body), {
       headers: {
-        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'Content-Security-Policy': contentSecurityPolicy(),
         'X-Content-Type-Options': 'nosniff',
       },

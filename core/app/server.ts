@@ -28,7 +28,8 @@ export interface BrowserServer {
 
 const COOKIE = 'lref_token';
 const MAX_MESSAGE = 64 * 1024 * 1024;
-const TYPES: Record<string, string> = {
+/** Content types of the built renderer's files, for both shells' file serving. */
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -142,7 +143,7 @@ function serveHttp(req: IncomingMessage, res: ServerResponse, token: string, sta
     return;
   }
   res.writeHead(200, {
-    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
     'Content-Length': statSync(file).size,
     'Content-Security-Policy': contentSecurityPolicy(),
     'X-Content-Type-Options': 'nosniff',

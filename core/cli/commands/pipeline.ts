@@ -9,6 +9,25 @@ import { loadPipelineConfig, PIPELINE_PRESETS, type PipelinePresetName } from '.
 import { runPipeline } from '../../stages/pipeline.ts';
 import { UserError } from '../../util/errors.ts';
 
+/** The options that say what a pipeline runs on and how it reports, shared by `lref pipeline` and `lref study`. */
+export const PIPELINE_INPUT_OPTIONS = {
+  config: { type: 'string' },
+  data: { type: 'string' },
+  format: { type: 'string' },
+  preset: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const PIPELINE_INPUT_HELP = {
+  config: 'a JSON pipeline config (version 1); its fields override the preset’s',
+  data: 'pairs to use instead of the built-in generator',
+  format: `with --data: one of ${FORMATS.join(', ')} (default: detected)`,
+  preset: `${PIPELINE_PRESETS.join(' | ')}: smoke finishes in minutes on 2 cores; default is the real experiment (default: the config’s, else default)`,
+  backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
+  json: 'no progress or log lines; print one JSON line at the end',
+};
+
 export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'Run every LREF stage and the baselines on one split; write a run folder and print the comparison table',
@@ -19,25 +38,11 @@ export const pipelineCommand: Command = {
     'lref pipeline --config my-run.json --seed 3',
     'lref pipeline --data ../shared/data/crowdflower/train.csv --format crowdflower --out runs/cf',
   ],
-  options: {
-    config: { type: 'string' },
-    data: { type: 'string' },
-    format: { type: 'string' },
-    preset: { type: 'string' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-  },
+  options: { ...PIPELINE_INPUT_OPTIONS, seed: { type: 'string' }, out: { type: 'string' } },
   optionHelp: {
-    config: 'a JSON pipeline config (version 1); its fields override the preset’s',
-    data: 'pairs to use instead of the built-in generator',
-    format: `with --data: one of ${FORMATS.join(', ')} (default: detected)`,
-    preset: `${PIPELINE_PRESETS.join(' | ')}: smoke finishes in minutes on 2 cores; default is the real experiment (default: the config’s, else default)`,
+    ...PIPELINE_INPUT_HELP,
     seed: 'seeds data generation, the split, every init and sample (default: the config’s)',
-    backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
     out: 'the run folder (default runs/<run-id-time>)',
-    json: 'no progress or log lines; print one JSON line at the end',
   },
   async run(args, io) {
     const json = optBool(args, 'json');

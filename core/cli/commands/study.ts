@@ -3,7 +3,7 @@ import type { Command } from '../command.ts';
 import { optBool, optString } from '../args.ts';
 import { formatSeconds, Progress } from '../progress.ts';
 import type { CliIO } from '../command.ts';
-import { FORMATS } from '../../data/load.ts';
+import { PIPELINE_INPUT_HELP, PIPELINE_INPUT_OPTIONS } from './pipeline.ts';
 import { initBackend } from '../../model/backend.ts';
 import { loadPipelineConfig, PIPELINE_PRESETS, type PipelinePresetName } from '../../stages/pipeline-config.ts';
 import { formatStudyTable, runStudy, STUDY_FILES } from '../../stages/study.ts';
@@ -17,25 +17,11 @@ export const studyCommand: Command = {
     'lref study --seeds 1,2,3 --preset smoke --out /tmp/study-smoke',
     'lref study --seeds 1,2,3 --data ../shared/data/crowdflower/train.csv --format crowdflower --out runs/cf-study',
   ],
-  options: {
-    seeds: { type: 'string' },
-    config: { type: 'string' },
-    data: { type: 'string' },
-    format: { type: 'string' },
-    preset: { type: 'string' },
-    backend: { type: 'string' },
-    out: { type: 'string' },
-    json: { type: 'boolean' },
-  },
+  options: { seeds: { type: 'string' }, ...PIPELINE_INPUT_OPTIONS, out: { type: 'string' } },
   optionHelp: {
     seeds: 'comma-separated seeds, one pipeline run each (required)',
-    config: 'a JSON pipeline config (version 1); its fields override the preset’s',
-    data: 'pairs to use instead of the built-in generator',
-    format: `with --data: one of ${FORMATS.join(', ')} (default: detected)`,
-    preset: `${PIPELINE_PRESETS.join(' | ')} (default: the config’s, else default)`,
-    backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
+    ...PIPELINE_INPUT_HELP,
     out: 'the study folder; a seed whose run is already there is read back, not rerun (default studies/<time>)',
-    json: 'no progress or log lines; print one JSON line at the end',
   },
   async run(args, io) {
     const json = optBool(args, 'json');
