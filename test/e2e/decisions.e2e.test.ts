@@ -148,6 +148,20 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     await shot(page, 'decisions-05-marked');
   });
 
+  it('shows the run\'s metrics on test and valid, per grade, with a chart', async () => {
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    await page.click('[role=tab]:has-text("Metrics")');
+    await page.waitForSelector('[data-testid=metrics-panel] table');
+    await expect.poll(() => page.locator('[data-testid=metrics-panel] .table-output').first().locator('tbody tr').count()).toBe(metrics.variants.length);
+    await page.waitForSelector('[data-testid=metrics-panel] .vega-output svg', { timeout: 30_000 });
+    await page.selectOption('select[aria-label=Split]', 'valid');
+    await expect.poll(() => page.locator('[data-testid=metrics-panel] .table-output').first().locator('tbody tr').count()).toBe(metrics.valid_variants.length);
+    await shot(page, 'decisions-05b-metrics');
+    expect(page.url()).toContain('tab=metrics');
+    await page.click('[role=tab]:has-text("Decisions")');
+    await page.waitForSelector('[data-testid=decision-grid]');
+  });
+
   it('saves the current filters as a slice and ranks slices by the gap between two variants', async () => {
     await page.selectOption('select[aria-label="Compare from"]', { label: 'sft_all' });
     await page.selectOption('select[aria-label="Compare to"]', { label: '+dr' });

@@ -3,6 +3,7 @@ import { filterRows, sortRows } from '../../../core/analysis/decisions.ts';
 import { DecisionGrid } from './DecisionGrid.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Matrices } from './Matrices.tsx';
+import { MetricsPanel } from './MetricsPanel.tsx';
 import { PairPanel } from './PairPanel.tsx';
 import { SlicesPanel } from './SlicesPanel.tsx';
 import { useDecisions } from './store.ts';
@@ -27,9 +28,27 @@ export function DecisionsView() {
     const next = on ? view.columns.filter((c) => c !== id) : table.columns.map((c) => c.id).filter((c) => c === id || view.columns.includes(c));
     if (next.length) updateView({ columns: next });
   };
+  const tabs = (
+    <span className="tabs" role="tablist">
+      {(['matrix', 'metrics'] as const).map((t) => (
+        <button key={t} role="tab" aria-selected={(view.tab ?? 'matrix') === t} className={(view.tab ?? 'matrix') === t ? 'on' : ''} onClick={() => updateView({ tab: t })}>
+          {t === 'matrix' ? 'Decisions' : 'Metrics'}
+        </button>
+      ))}
+    </span>
+  );
+  if (view.tab === 'metrics') {
+    return (
+      <div className="decisions-pane" data-testid="decisions">
+        <div className="decisions-head">{tabs}</div>
+        <MetricsPanel run={view.runs[0]} />
+      </div>
+    );
+  }
   return (
     <div className="decisions-pane" data-testid="decisions">
       <div className="decisions-head">
+        {tabs}
         <b>{view.runs.join(' + ')}</b>
         <span className="muted">
           {rows.length} of {table.rows.length} pairs

@@ -22,6 +22,11 @@ export async function openDecisions(view: Omit<DecisionViewState, 'columns'> & {
   }
 }
 
+/** A run's files as core reads them (run.json, metrics.json). */
+export function loadRun(path: string) {
+  return core().call('runs.read', { path });
+}
+
 /** A decision table for a notebook output (not the open view). */
 export async function loadTable(runs: string[]) {
   return fromWire(await core().call('decisions.load', { runs }));

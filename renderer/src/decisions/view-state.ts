@@ -13,6 +13,8 @@ export interface DecisionViewState {
   selected?: string;
   /** the two columns the rationale diff and transition matrix compare */
   compare?: [string, string];
+  /** the matrix (default) or the run's metrics */
+  tab?: 'matrix' | 'metrics';
 }
 
 export function encodeView(v: DecisionViewState): string {
@@ -25,6 +27,7 @@ export function encodeView(v: DecisionViewState): string {
   if (v.desc) p.set('desc', '1');
   if (v.selected) p.set('sel', v.selected);
   if (v.compare) p.set('cmp', v.compare.join(','));
+  if (v.tab && v.tab !== 'matrix') p.set('tab', v.tab);
   return p.toString();
 }
 
@@ -49,5 +52,6 @@ export function decodeView(hash: string): DecisionViewState | undefined {
     desc: p.get('desc') === '1',
     ...(p.get('sel') ? { selected: p.get('sel')! } : {}),
     ...(cmp?.length === 2 ? { compare: [cmp[0], cmp[1]] as [string, string] } : {}),
+    ...(p.get('tab') === 'metrics' ? { tab: 'metrics' as const } : {}),
   };
 }

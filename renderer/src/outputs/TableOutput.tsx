@@ -61,7 +61,8 @@ function compare(a: unknown, b: unknown): number {
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  // at most 4 decimals, trailing zeros dropped: 48.94, not 48.9400
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(4)));
   if (typeof v === 'string') return v;
   return JSON.stringify(v);
 }
