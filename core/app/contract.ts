@@ -99,6 +99,25 @@ export const Ops = {
   ],
   /** config and metric differences of two runs, per variant (as `lref runs diff`) */
   'runs.diff': [z.object({ a: RelPath, b: RelPath }), z.record(z.string(), z.unknown())],
+  /** Stage 1 of a run: every training pair's aux-model verdicts and why it was kept or dropped (selection.jsonl) */
+  'runs.selection': [
+    z.object({ path: RelPath }),
+    z.object({
+      records: z.array(
+        z.object({
+          pair_id: z.string(),
+          gold: z.string(),
+          im: z.string().optional(),
+          ci: z.string().optional(),
+          ms: z.string().optional(),
+          im_p_gold: z.number().optional(),
+          fold: z.number().optional(),
+          kept: z.boolean(),
+          reason: z.string(),
+        }),
+      ),
+    }),
+  ],
   /** the decision matrix of one or more runs (their test pairs; rationales come per pair) */
   'decisions.load': [z.object({ runs: z.array(RelPath).min(1).max(8) }), WireTable],
   'decisions.pair': [

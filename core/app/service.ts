@@ -9,6 +9,7 @@ import { loadTemplate, parseTemplate, PLACEHOLDERS } from '../text/prompts.ts';
 import { z } from 'zod';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
 import { diffRuns, listRuns } from '../runs/catalog.ts';
+import { SelectionRecord } from '../runs/schema.ts';
 import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
 import { UserError } from '../util/errors.ts';
 import { AppFailure, parseParams, Request, type AppEvent, type Op, type ResultOf, type Response, type TreeEntryT } from './contract.ts';
@@ -177,6 +178,20 @@ export class AppService {
     'runs.diff': ({ a, b }) => {
       const [ra, rb] = this.runRefs([a, b]);
       return diffRuns(ra.dir, rb.dir) as unknown as Record<string, unknown>;
+    },
+    'runs.selection': ({ path }) => {
+      const file = join(this.runRefs([path])[0].dir, 'selection.jsonl');
+      if (!existsSync(file)) throw new AppFailure('not_found', `${path}: no selection.jsonl (a run without stage 1)`);
+      const records = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l, i) => {
+          const r = SelectionRecord.safeParse(parseJsonText(l, `${file}:${i + 1}`));
+          if (!r.success) throw new AppFailure('bad_request', `${file}:${i + 1}: ${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`);
+          const { ms_target: _t, ...rest } = r.data;
+          return rest;
+        });
+      return { records };
     },
     'decisions.load': ({ runs }) => toWire(loadDecisions(this.runRefs(runs))),
     'decisions.pair': ({ runs, pair_id }) => pairDetail(this.runRefs(runs), pair_id),

@@ -158,6 +158,11 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     await expect.poll(() => page.locator('[data-testid=metrics-panel] .table-output').first().locator('tbody tr').count()).toBe(metrics.valid_variants.length);
     await shot(page, 'decisions-05b-metrics');
     expect(page.url()).toContain('tab=metrics');
+    // Stage 1: every training pair's verdict, counted as selection.jsonl counts it
+    const selection = readFileSync(join(run, 'selection.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    await page.click('[role=tab]:has-text("Stage 1")');
+    await expect.poll(() => page.locator('[data-testid=stage1-kept]').textContent()).toBe(`kept ${selection.filter((r) => r.kept).length} of ${selection.length} training pairs`);
+    await shot(page, 'decisions-05c-stage1');
     await page.click('[role=tab]:has-text("Decisions")');
     await page.waitForSelector('[data-testid=decision-grid]');
   });

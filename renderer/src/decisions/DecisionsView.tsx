@@ -4,6 +4,7 @@ import { DecisionGrid } from './DecisionGrid.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Matrices } from './Matrices.tsx';
 import { MetricsPanel } from './MetricsPanel.tsx';
+import { Stage1Panel } from './Stage1Panel.tsx';
 import { PairPanel } from './PairPanel.tsx';
 import { SlicesPanel } from './SlicesPanel.tsx';
 import { useDecisions } from './store.ts';
@@ -30,18 +31,18 @@ export function DecisionsView() {
   };
   const tabs = (
     <span className="tabs" role="tablist">
-      {(['matrix', 'metrics'] as const).map((t) => (
+      {(['matrix', 'metrics', 'stage1'] as const).map((t) => (
         <button key={t} role="tab" aria-selected={(view.tab ?? 'matrix') === t} className={(view.tab ?? 'matrix') === t ? 'on' : ''} onClick={() => updateView({ tab: t })}>
-          {t === 'matrix' ? 'Decisions' : 'Metrics'}
+          {t === 'matrix' ? 'Decisions' : t === 'metrics' ? 'Metrics' : 'Stage 1'}
         </button>
       ))}
     </span>
   );
-  if (view.tab === 'metrics') {
+  if (view.tab === 'metrics' || view.tab === 'stage1') {
     return (
       <div className="decisions-pane" data-testid="decisions">
         <div className="decisions-head">{tabs}</div>
-        <MetricsPanel run={view.runs[0]} />
+        {view.tab === 'metrics' ? <MetricsPanel run={view.runs[0]} /> : <Stage1Panel run={view.runs[0]} />}
       </div>
     );
   }

@@ -27,6 +27,11 @@ export function loadRun(path: string) {
   return core().call('runs.read', { path });
 }
 
+/** Stage 1's verdict on every training pair of a run. */
+export function loadSelection(path: string) {
+  return core().call('runs.selection', { path });
+}
+
 /** A decision table for a notebook output (not the open view). */
 export async function loadTable(runs: string[]) {
   return fromWire(await core().call('decisions.load', { runs }));

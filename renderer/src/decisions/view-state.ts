@@ -14,7 +14,7 @@ export interface DecisionViewState {
   /** the two columns the rationale diff and transition matrix compare */
   compare?: [string, string];
   /** the matrix (default) or the run's metrics */
-  tab?: 'matrix' | 'metrics';
+  tab?: 'matrix' | 'metrics' | 'stage1';
 }
 
 export function encodeView(v: DecisionViewState): string {
@@ -52,6 +52,6 @@ export function decodeView(hash: string): DecisionViewState | undefined {
     desc: p.get('desc') === '1',
     ...(p.get('sel') ? { selected: p.get('sel')! } : {}),
     ...(cmp?.length === 2 ? { compare: [cmp[0], cmp[1]] as [string, string] } : {}),
-    ...(p.get('tab') === 'metrics' ? { tab: 'metrics' as const } : {}),
+    ...(p.get('tab') === 'metrics' || p.get('tab') === 'stage1' ? { tab: p.get('tab') as 'metrics' | 'stage1' } : {}),
   };
 }
