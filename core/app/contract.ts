@@ -112,6 +112,7 @@ export const Ops = {
           ms: z.string().optional(),
           im_p_gold: z.number().optional(),
           fold: z.number().optional(),
+          band: z.string().optional(),
           kept: z.boolean(),
           reason: z.string(),
         }),

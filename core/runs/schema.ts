@@ -169,6 +169,8 @@ export const SelectionRecord = z
     ms_target: z.string().optional(),
     /** the cross-fitting fold: the aux models that judged this pair were trained on other folds only */
     fold: z.number().int().nonnegative().optional(),
+    /** the pair's query band (head / torso / tail), so the kept set's band mix can be read back */
+    band: z.enum(['head', 'torso', 'tail']).optional(),
     kept: z.boolean(),
     reason: SelectionReason,
   })

@@ -150,7 +150,7 @@ export function topUpOrder(pairs: readonly Pick<PairRecord, 'label'>[], aux: rea
  * size. `msTargets` (pair_id → label′) only annotates the records.
  */
 export function decideSelection(
-  pairs: readonly Pick<PairRecord, 'pair_id' | 'label'>[],
+  pairs: readonly (Pick<PairRecord, 'pair_id' | 'label'> & Partial<Pick<PairRecord, 'query_freq'>>)[],
   aux: readonly AuxVerdict[],
   cfg: SelectionConfig,
   seed: number,
@@ -167,6 +167,7 @@ export function decideSelection(
     const target = msTargets.get(p.pair_id);
     if (target !== undefined) r.ms_target = target;
     if (folds) r.fold = folds[i];
+    if (p.query_freq) r.band = p.query_freq;
     return r;
   });
   const keptIdx = records.flatMap((r, i) => (r.kept ? [i] : []));

@@ -162,6 +162,7 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     const selection = readFileSync(join(run, 'selection.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     await page.click('[role=tab]:has-text("Stage 1")');
     await expect.poll(() => page.locator('[data-testid=stage1-kept]').textContent()).toBe(`kept ${selection.filter((r) => r.kept).length} of ${selection.length} training pairs`);
+    await page.waitForSelector('[data-testid=stage1-panel] .table-title:has-text("Query band mix")');
     await shot(page, 'decisions-05c-stage1');
     await page.click('[role=tab]:has-text("Decisions")');
     await page.waitForSelector('[data-testid=decision-grid]');
@@ -177,6 +178,9 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     expect(JSON.parse(readFileSync(join(ws, 'slices.json'), 'utf8')).slices[0]).toEqual({ name: 'optimistic errors', filters: { optimistic: true } });
     await page.click('[data-filter=optimistic]');
     await expect.poll(() => page.locator('[data-testid=slice-gaps] tr').count()).toBeGreaterThan(0);
+    // the saved slice's figures for every chosen column
+    await expect.poll(() => page.locator('[data-testid=slice-figures] tbody tr').count()).toBe(1);
+    expect(await page.locator('[data-testid=slice-figures] thead th').allTextContents()).toEqual(['slice', 'sft_all', '+dr', '+dpo']);
     await shot(page, 'decisions-06-slices');
     await page.click('.slice-row button:has-text("optimistic errors")');
     await expect.poll(() => page.locator('[data-filter=optimistic]').getAttribute('aria-pressed')).toBe('true');

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { DecisionTable } from '../../../core/analysis/decisions.ts';
-import { builtinSlices, sliceGaps, type Slice } from '../../../core/analysis/slices.ts';
+import { filterRows } from '../../../core/analysis/decisions.ts';
+import { builtinSlices, figures, sliceGaps, type Slice } from '../../../core/analysis/slices.ts';
 import { toast } from '../state/store.ts';
 import { core } from '../usecases.ts';
 import { updateView } from './usecases.ts';
@@ -27,6 +28,19 @@ export function SlicesPanel({ table, view }: { table: DecisionTable; view: Decis
       return [];
     }
   }, [table, a, b, saved]);
+  // Each saved slice's accuracy (and size) for every chosen column.
+  const perSlice = useMemo(
+    () =>
+      saved.map((sl) => {
+        try {
+          const rows = filterRows(table, view.columns, sl.filters);
+          return { slice: sl, cells: view.columns.map((c) => figures(table, c, rows)) };
+        } catch {
+          return { slice: sl, cells: [] };
+        }
+      }),
+    [table, view.columns, saved],
+  );
   const save = async () => {
     const n = name.trim();
     if (!n) return;
@@ -63,6 +77,30 @@ export function SlicesPanel({ table, view }: { table: DecisionTable; view: Decis
           </button>
         </div>
       ))}
+      {perSlice.length > 0 && (
+        <table className="gaps" data-testid="slice-figures">
+          <thead>
+            <tr>
+              <th>slice</th>
+              {view.columns.map((c) => (
+                <th key={c}>{variant(c)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {perSlice.map(({ slice, cells }) => (
+              <tr key={slice.name} onClick={() => updateView({ filters: slice.filters })}>
+                <td className="link">{slice.name}</td>
+                {cells.map((f, i) => (
+                  <td key={i} title={`macro-F1 ${pct(f.macro_f1)}%, ${f.n} pairs`}>
+                    {pct(f.accuracy)}% <span className="muted">({f.n})</span>
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {gaps.length > 0 && (
         <>
           <div className="matrix-title">

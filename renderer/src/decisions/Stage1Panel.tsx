@@ -21,12 +21,16 @@ export function Stage1Panel({ run }: { run: string }) {
     const kept = records.filter((r) => r.kept);
     const reasons = new Map<string, number>();
     for (const r of records) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
-    const grades = [...new Set(records.map((r) => r.gold))];
-    const share = (xs: Rec[], g: string) => (xs.length ? +((100 * xs.filter((r) => r.gold === g).length) / xs.length).toFixed(1) : 0);
+    const mixOf = (key: (r: Rec) => string | undefined) => {
+      const values = [...new Set(records.map(key).filter((v): v is string => v !== undefined))];
+      const share = (xs: Rec[], v: string) => (xs.length ? +((100 * xs.filter((r) => key(r) === v).length) / xs.length).toFixed(1) : 0);
+      return values.map((v) => [v, records.filter((r) => key(r) === v).length, share(records, v), kept.filter((r) => key(r) === v).length, share(kept, v)]);
+    };
     return {
       kept: kept.length,
       reasons: [...reasons].sort((a, b) => b[1] - a[1]).map(([reason, n]) => [reason, n]),
-      mix: grades.map((g) => [g, records.filter((r) => r.gold === g).length, share(records, g), kept.filter((r) => r.gold === g).length, share(kept, g)]),
+      mix: mixOf((r) => r.gold),
+      bands: mixOf((r) => r.band),
     };
   }, [records]);
   if (error) return <div className="empty muted">{error}</div>;
@@ -49,12 +53,17 @@ export function Stage1Panel({ run }: { run: string }) {
         <div className="stage1-summary">
           <TableOutput data={{ title: 'Why', columns: ['reason', 'pairs'], rows: summary.reasons }} />
           <TableOutput data={{ title: 'Grade mix: all training pairs vs the kept set', columns: ['grade', 'all', 'all %', 'kept', 'kept %'], rows: summary.mix }} />
+          {summary.bands.length > 0 ? (
+            <TableOutput data={{ title: 'Query band mix', columns: ['band', 'all', 'all %', 'kept', 'kept %'], rows: summary.bands }} />
+          ) : (
+            <p className="muted">This run's selection.jsonl has no query bands (runs made before bands were recorded).</p>
+          )}
         </div>
         <TableOutput
           data={{
             title: `${shown.length} pairs (IM: is it hard; CI: is it learnable; MS: is the label likely wrong)`,
-            columns: ['pair_id', 'gold', 'IM', 'CI', 'MS', 'IM p(gold)', 'fold', 'kept', 'reason'],
-            rows: shown.map((r) => [r.pair_id, r.gold, r.im ?? '', r.ci ?? '', r.ms ?? '', r.im_p_gold ?? null, r.fold ?? null, r.kept ? 'yes' : 'no', r.reason]),
+            columns: ['pair_id', 'gold', 'band', 'IM', 'CI', 'MS', 'IM p(gold)', 'fold', 'kept', 'reason'],
+            rows: shown.map((r) => [r.pair_id, r.gold, r.band ?? '', r.im ?? '', r.ci ?? '', r.ms ?? '', r.im_p_gold ?? null, r.fold ?? null, r.kept ? 'yes' : 'no', r.reason]),
           }}
         />
       </div>
