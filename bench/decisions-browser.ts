@@ -77,7 +77,7 @@ try {
       await new Promise((r) => requestAnimationFrame(() => r(null)));
       return performance.now() - t;
     }, filter);
-  for (const f of ['errors', 'different', 'optimistic', 'offBy2', 'changed-fixed']) {
+  for (const f of ['different', 'errors', 'optimistic', 'offBy2', 'changed-fixed']) {
     ms[`filter ${f} (click → new rows painted, in page)`] = await inPage(f);
     await inPage(f); // and off again
   }
