@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { CliIO, Command } from '../command.ts';
+import type { CliIO, Command, ParsedArgs } from '../command.ts';
 import { optBool, optInt, optString } from '../args.ts';
 import { formatSeconds, Progress } from '../progress.ts';
 import { FORMATS } from '../../data/load.ts';
@@ -28,6 +28,20 @@ export const PIPELINE_INPUT_HELP = {
   json: 'no progress or log lines; print one JSON line at the end',
 };
 
+/** --preset, --data and --format checked and turned into a preset name and config overrides. */
+export function pipelineInputs(args: ParsedArgs): { preset: PipelinePresetName | undefined; overrides: Record<string, unknown> } {
+  const preset = optString(args, 'preset');
+  if (preset !== undefined && !(PIPELINE_PRESETS as readonly string[]).includes(preset)) {
+    throw new UserError(`--preset must be one of ${PIPELINE_PRESETS.join(', ')}, got "${preset}"`);
+  }
+  const format = optString(args, 'format');
+  const dataPath = optString(args, 'data');
+  if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
+  const overrides: Record<string, unknown> = {};
+  if (dataPath !== undefined) overrides.data = { source: 'file', path: dataPath, ...(format ? { format } : {}) };
+  return { preset: preset as PipelinePresetName | undefined, overrides };
+}
+
 export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'Run every LREF stage and the baselines on one split; write a run folder and print the comparison table',
@@ -46,17 +60,9 @@ export const pipelineCommand: Command = {
   },
   async run(args, io) {
     const json = optBool(args, 'json');
-    const preset = optString(args, 'preset');
-    if (preset !== undefined && !(PIPELINE_PRESETS as readonly string[]).includes(preset)) {
-      throw new UserError(`--preset must be one of ${PIPELINE_PRESETS.join(', ')}, got "${preset}"`);
-    }
-    const format = optString(args, 'format');
-    const dataPath = optString(args, 'data');
-    if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
-    const overrides: Record<string, unknown> = {};
-    if (dataPath !== undefined) overrides.data = { source: 'file', path: dataPath, ...(format ? { format } : {}) };
+    const { preset, overrides } = pipelineInputs(args);
     if (args.values.seed !== undefined) overrides.seed = optInt(args, 'seed', 0, 0, 2 ** 31 - 1);
-    const cfg = loadPipelineConfig({ preset: preset as PipelinePresetName | undefined, file: optString(args, 'config'), overrides });
+    const cfg = loadPipelineConfig({ preset, file: optString(args, 'config'), overrides });
 
     const backend = await initBackend(optString(args, 'backend'));
     const started = new Date();

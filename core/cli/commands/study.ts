@@ -3,9 +3,9 @@ import type { Command } from '../command.ts';
 import { optBool, optString } from '../args.ts';
 import { formatSeconds, Progress } from '../progress.ts';
 import type { CliIO } from '../command.ts';
-import { PIPELINE_INPUT_HELP, PIPELINE_INPUT_OPTIONS } from './pipeline.ts';
+import { pipelineInputs, PIPELINE_INPUT_HELP, PIPELINE_INPUT_OPTIONS } from './pipeline.ts';
 import { initBackend } from '../../model/backend.ts';
-import { loadPipelineConfig, PIPELINE_PRESETS, type PipelinePresetName } from '../../stages/pipeline-config.ts';
+import { loadPipelineConfig } from '../../stages/pipeline-config.ts';
 import { formatStudyTable, runStudy, STUDY_FILES } from '../../stages/study.ts';
 import { UserError } from '../../util/errors.ts';
 
@@ -29,16 +29,8 @@ export const studyCommand: Command = {
     if (seedsArg === undefined) throw new UserError('--seeds is required, e.g. --seeds 1,2,3');
     const seeds = seedsArg.split(',').map((s) => s.trim());
     for (const s of seeds) if (!/^\d+$/.test(s)) throw new UserError(`--seeds: "${s}" is not a whole number ≥ 0 (give e.g. --seeds 1,2,3)`);
-    const preset = optString(args, 'preset');
-    if (preset !== undefined && !(PIPELINE_PRESETS as readonly string[]).includes(preset)) {
-      throw new UserError(`--preset must be one of ${PIPELINE_PRESETS.join(', ')}, got "${preset}"`);
-    }
-    const format = optString(args, 'format');
-    const dataPath = optString(args, 'data');
-    if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
-    const overrides: Record<string, unknown> = {};
-    if (dataPath !== undefined) overrides.data = { source: 'file', path: dataPath, ...(format ? { format } : {}) };
-    const cfg = loadPipelineConfig({ preset: preset as PipelinePresetName | undefined, file: optString(args, 'config'), overrides });
+    const { preset, overrides } = pipelineInputs(args);
+    const cfg = loadPipelineConfig({ preset, file: optString(args, 'config'), overrides });
 
     const backend = await initBackend(optString(args, 'backend'));
     const started = new Date();
