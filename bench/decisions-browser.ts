@@ -70,7 +70,9 @@ try {
       await new Promise<void>((done) => {
         const o = new MutationObserver(() => {
           const g = document.querySelector('[data-testid=decision-grid]') as HTMLElement;
-          if (g.dataset.rows !== before) (o.disconnect(), done());
+          if (g.dataset.rows === before) return;
+          o.disconnect();
+          done();
         });
         o.observe(document.body, { attributes: true, subtree: true, attributeFilter: ['data-rows'] });
       });
