@@ -33,15 +33,6 @@ export interface TreeEntryT {
 export const FileVersion = z.object({ mtimeMs: z.number(), hash: z.string() });
 export type FileVersion = z.infer<typeof FileVersion>;
 
-export const RunSummary = z.object({
-  path: RelPath,
-  name: z.string(),
-  mtimeMs: z.number(),
-  /** run.json as written by the pipeline (validated by core/runs when read in full) */
-  manifest: z.record(z.string(), z.unknown()).nullable(),
-  variants: z.array(z.string()),
-});
-
 export const ReviewMarks = z.object({ marks: z.record(z.string(), z.object({ label: z.string().optional(), note: z.string().optional(), updated: z.string() })) });
 
 /** op → [params schema, result schema]. Adding an op is one line here plus its handler. */
@@ -73,11 +64,8 @@ export const Ops = {
     z.object({ path: RelPath, cells: z.array(z.object({ cell_id: z.string().min(1), code: z.string() })).min(1) }),
     z.object({ queued: z.array(z.string()) }),
   ],
-  'runs.list': [z.object({}), z.object({ runs: z.array(RunSummary) })],
-  'runs.read': [
-    z.object({ path: RelPath }),
-    z.object({ path: RelPath, manifest: z.unknown(), metrics: z.unknown(), predictionsCount: z.number().int() }),
-  ],
+  /** a run's run.json and metrics.json as written (prompt comparisons write their own shapes) */
+  'runs.read': [z.object({ path: RelPath }), z.object({ path: RelPath, manifest: z.unknown(), metrics: z.unknown() })],
   /** every finished run of the workspace with its headline figures (core/runs/catalog.ts, as `lref runs list`) */
   'runs.catalog': [
     z.object({}),

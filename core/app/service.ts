@@ -10,9 +10,10 @@ import { z } from 'zod';
 import { Kernel, type KernelOptions } from '../kernel/kernel.ts';
 import { diffRuns, listRuns } from '../runs/catalog.ts';
 import { SelectionRecord } from '../runs/schema.ts';
-import { newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
+import { readJsonl } from '../runs/store.ts';
+import { newCodeCell, newNotebook, parseNotebook, serializeNotebook } from '../kernel/nbformat.ts';
 import { UserError } from '../util/errors.ts';
-import { AppFailure, parseParams, Request, type AppEvent, type Op, type ResultOf, type Response, type TreeEntryT } from './contract.ts';
+import { AppFailure, parseParams, Request, type AppEvent, type Op, type ResultOf, type Response } from './contract.ts';
 import { editorTypes } from './editor-types.ts';
 import { EDITOR_TYPES_FILE } from './renderer-build.ts';
 import { Workspace } from './workspace.ts';
@@ -115,7 +116,7 @@ export class AppService {
     'notebook.stat': ({ path }) => ({ version: this.workspace.version(path) }),
     'notebook.create': ({ path }) => {
       requireNotebook(path);
-      this.workspace.writeText(path, serializeNotebook(newNotebook([{ cell_type: 'code', id: 'cell-1', metadata: {}, source: [], execution_count: null, outputs: [] }]), { sortKeys: true }), 'any', true);
+      this.workspace.writeText(path, serializeNotebook(newNotebook([newCodeCell('', 'cell-1')]), { sortKeys: true }), 'any', true);
       return { path };
     },
     'notebook.rename': async ({ from, to }) => {
@@ -160,13 +161,10 @@ export class AppService {
       void this.pump(s);
       return { queued: cells.map((c) => c.cell_id) };
     },
-    'runs.list': () => ({ runs: runsIn(this.workspace.tree()).map((r) => this.runSummary(r)) }),
     'runs.read': ({ path }) => {
-      const abs = this.workspace.resolve(path);
-      if (!existsSync(join(abs, 'run.json'))) throw new AppFailure('not_found', `${path}: not a run folder (no run.json)`);
-      const read = (f: string) => (existsSync(join(abs, f)) ? JSON.parse(readFileSync(join(abs, f), 'utf8')) : null);
-      const preds = existsSync(join(abs, 'predictions.jsonl')) ? readFileSync(join(abs, 'predictions.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
-      return { path, manifest: read('run.json'), metrics: read('metrics.json'), predictionsCount: preds };
+      const { dir } = this.runRefs([path])[0];
+      const read = (f: string) => (existsSync(join(dir, f)) ? parseJsonText(readFileSync(join(dir, f), 'utf8'), join(dir, f)) : null);
+      return { path, manifest: read('run.json'), metrics: read('metrics.json') };
     },
     'runs.catalog': () => {
       const { runs, broken } = listRuns(this.workspace.root);
@@ -182,16 +180,7 @@ export class AppService {
     'runs.selection': ({ path }) => {
       const file = join(this.runRefs([path])[0].dir, 'selection.jsonl');
       if (!existsSync(file)) throw new AppFailure('not_found', `${path}: no selection.jsonl (a run without stage 1)`);
-      const records = readFileSync(file, 'utf8')
-        .split('\n')
-        .filter((l) => l.trim())
-        .map((l, i) => {
-          const r = SelectionRecord.safeParse(parseJsonText(l, `${file}:${i + 1}`));
-          if (!r.success) throw new AppFailure('bad_request', `${file}:${i + 1}: ${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`);
-          const { ms_target: _t, ...rest } = r.data;
-          return rest;
-        });
-      return { records };
+      return { records: readJsonl(file, SelectionRecord).map(({ ms_target: _t, ...rest }) => rest) };
     },
     'decisions.load': ({ runs }) => toWire(loadDecisions(this.runRefs(runs))),
     'decisions.pair': ({ runs, pair_id }) => pairDetail(this.runRefs(runs), pair_id),
@@ -267,18 +256,6 @@ export class AppService {
       if (!existsSync(join(dir, 'run.json'))) throw new AppFailure('not_found', `${p}: not a run folder (no run.json)`);
       return { dir, name: p };
     });
-  }
-
-  private runSummary(r: TreeEntryT) {
-    const abs = this.workspace.resolve(r.path);
-    let manifest: Record<string, unknown> | null = null;
-    try {
-      manifest = JSON.parse(readFileSync(join(abs, 'run.json'), 'utf8'));
-    } catch {
-      manifest = null;
-    }
-    const variants = Array.isArray(manifest?.variants) ? (manifest.variants as unknown[]).filter((v): v is string => typeof v === 'string') : [];
-    return { path: r.path, name: r.name, mtimeMs: r.mtimeMs, manifest, variants };
   }
 
   private sessionSync(path: string): Session {
@@ -417,8 +394,4 @@ function checkTemplate(text: string): { ok: boolean; error?: string; unknownPlac
 
 function requireNotebook(path: string): void {
   if (!path.endsWith('.ipynb')) throw new AppFailure('bad_request', `${path}: the app opens .ipynb notebooks only`);
-}
-
-function runsIn(entries: TreeEntryT[]): TreeEntryT[] {
-  return entries.flatMap((e) => (e.kind === 'run' ? [e] : runsIn(e.children ?? [])));
 }
