@@ -6,6 +6,18 @@ import type { Queued } from './cell-state.ts';
 const run = (cell: CellRun, msgs: (KernelMessage | Queued)[]) => msgs.reduce(transitionCell, cell);
 
 describe('transitionCell', () => {
+  it('a cell queued before its execution has an id follows the first execution it hears of, and only that one', () => {
+    const cell = run(idleCell([{ name: 'stdout', output_type: 'stream', text: ['old\n'] }], 3), [
+      { type: 'queued' },
+      { type: 'status', state: 'busy', msg_id: 'm7', execution_count: 5 },
+      { type: 'stream', msg_id: 'other', name: 'stdout', text: 'not mine\n' },
+      { type: 'stream', msg_id: 'm7', name: 'stdout', text: 'mine\n' },
+    ]);
+    expect(cell).toMatchObject({ phase: 'running', msg_id: 'm7', execution_count: 5, outputs: [{ output_type: 'stream', text: ['mine\n'] }] });
+    // an idle cell adopts nothing
+    expect(transitionCell(idleCell(), { type: 'stream', msg_id: 'x', name: 'stdout', text: 'y' })).toEqual(idleCell());
+  });
+
   it('goes idle → queued → running → idle and collects outputs in order', () => {
     const old = idleCell([{ name: 'stdout', output_type: 'stream', text: ['old\n'] }], 3);
     const states: string[] = [];

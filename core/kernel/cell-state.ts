@@ -19,10 +19,13 @@ export interface CellRun {
   displays: Record<string, number[]>;
 }
 
-/** The host's own event: the cell was sent to the kernel and waits its turn. */
+/**
+ * The host's own event: the cell was sent to the kernel and waits its turn. A host that queues cells
+ * itself (the app) knows no msg_id yet: the cell then follows the first execution it hears of.
+ */
 export interface Queued {
   type: 'queued';
-  msg_id: string;
+  msg_id?: string;
 }
 
 export function idleCell(outputs: Output[] = [], execution_count: number | null = null): CellRun {
@@ -34,7 +37,9 @@ export function transitionCell(cell: CellRun, msg: KernelMessage | Queued): Cell
     // A fresh run clears old outputs now, as Jupyter does, so stale results never sit beside new ones.
     return { phase: 'queued', msg_id: msg.msg_id, execution_count: null, outputs: [], displays: {} };
   }
-  if (!('msg_id' in msg) || msg.msg_id !== cell.msg_id) return cell;
+  if (!('msg_id' in msg)) return cell;
+  if (cell.phase === 'queued' && cell.msg_id === undefined && msg.msg_id) cell = { ...cell, msg_id: msg.msg_id };
+  if (msg.msg_id !== cell.msg_id) return cell;
   switch (msg.type) {
     case 'status':
       if (msg.state === 'busy') return { ...cell, phase: 'running', execution_count: msg.execution_count ?? cell.execution_count };

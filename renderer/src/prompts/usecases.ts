@@ -13,8 +13,7 @@ export function onPromptEvent(e: AppEvent): void {
   if (e.type === 'cell.aborted') return usePrompt.setState({ run: { ...run, cell: { ...run.cell, phase: 'error' } } });
   if (e.type !== 'kernel.message') return;
   const m = e.message;
-  const cell = run.cell.phase === 'queued' && run.cell.msg_id === undefined && 'msg_id' in m && m.msg_id ? { ...run.cell, msg_id: m.msg_id } : run.cell;
-  const next = transitionCell(cell, m);
+  const next = transitionCell(run.cell, m);
   usePrompt.setState({ run: { ...run, cell: next } });
   if (m.type === 'status' && m.state === 'idle' && next.phase !== 'error') {
     void openDecisions({ runs: [run.out], filters: {}, sort: { by: 'table' }, desc: false });
@@ -80,7 +79,7 @@ export async function compareTemplates(other: string, params: { pairs: number; s
   const { text } = usePrompt.getState();
   try {
     const run = await core().call('prompts.compare', { templates: [other, text], ...params });
-    usePrompt.setState({ run: { ...run, cell: { ...idleCell(), phase: 'queued' } } });
+    usePrompt.setState({ run: { ...run, cell: transitionCell(idleCell(), { type: 'queued' }) } });
     return run;
   } catch (e) {
     toast(`Cannot compare: ${(e as Error).message}`, 'error');

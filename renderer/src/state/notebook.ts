@@ -188,15 +188,13 @@ function onEvent(s: NotebookState, e: AppEvent): NotebookState {
       // Runs in flight when a kernel dies end with their own KernelDied error message, on their cell.
       return { ...s, kernel: e.state, kernelReason: e.state === 'dead' ? e.reason : undefined };
     case 'cell.queued':
-      return mapCell(s, e.cell_id, (c) => ({ ...c, run: { ...c.run, phase: 'queued', outputs: [], displays: {}, execution_count: null, msg_id: undefined }, errorLine: undefined, aborted: undefined }));
+      return mapCell(s, e.cell_id, (c) => ({ ...c, run: transitionCell(c.run, { type: 'queued' }), errorLine: undefined, aborted: undefined }));
     case 'cell.aborted':
       return mapCell(s, e.cell_id, (c) => ({ ...c, run: { ...c.run, phase: 'idle' }, aborted: e.reason }));
     case 'kernel.message': {
       const m = e.message;
       return mapCell(s, e.cell_id, (c) => {
-        // The first message of a queued run names its msg_id; the cell then follows that execution only.
-        const run = c.run.phase === 'queued' && c.run.msg_id === undefined && 'msg_id' in m && m.msg_id ? { ...c.run, msg_id: m.msg_id } : c.run;
-        const next = transitionCell(run, m);
+        const next = transitionCell(c.run, m);
         return { ...c, run: next, errorLine: m.type === 'error' ? m.line : c.errorLine };
       }, m.type === 'execute_result' || m.type === 'display_data' || m.type === 'stream' || m.type === 'error' || m.type === 'update_display_data');
     }
