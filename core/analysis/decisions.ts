@@ -35,6 +35,10 @@ export interface DecisionTable {
 export const UNPARSEABLE = -1;
 export const MISSING = -2;
 
+/** How a pair's grade may move from one column to another (a `changed` filter). */
+export const CHANGE_KINDS = ['any', 'fixed', 'broken', 'up', 'down'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
 /** The view's filters; all that are set must hold (AND). Columns are named by id. */
 export const Filters = z.object({
   /** wrong in any chosen column (or in `focus` when set) */
@@ -42,7 +46,7 @@ export const Filters = z.object({
   /** the chosen columns do not all agree */
   different: z.boolean().optional(),
   /** how the prediction moved from one column to another */
-  changed: z.object({ from: z.string(), to: z.string(), kind: z.enum(['any', 'fixed', 'broken', 'up', 'down']) }).optional(),
+  changed: z.object({ from: z.string(), to: z.string(), kind: z.enum(CHANGE_KINDS) }).optional(),
   /** two or more grades from gold in any chosen column (or `focus`) */
   offBy2: z.boolean().optional(),
   /** graded higher than gold (the optimistic bias) in any chosen column (or `focus`) */
@@ -87,15 +91,7 @@ function rowTest(t: DecisionTable, cols: DecisionColumn[], focus: DecisionColumn
   if (f.changed) {
     const [a, b] = columnsById(t, [f.changed.from, f.changed.to]);
     const kind = f.changed.kind;
-    tests.push((i) => {
-      const pa = a.pred[i];
-      const pb = b.pred[i];
-      if (kind === 'any') return pa !== pb;
-      if (kind === 'fixed') return pa !== g[i] && pb === g[i];
-      if (kind === 'broken') return pa === g[i] && pb !== g[i];
-      if (pa < 0 || pb < 0) return false;
-      return kind === 'up' ? pb < pa : pb > pa; // up the grade scale = a better grade = a smaller index
-    });
+    tests.push((i) => changedAs(kind, a.pred[i], b.pred[i], g[i]));
   }
   if (f.gold?.length) {
     const want = labelSet(t, f.gold);
@@ -174,22 +170,21 @@ export function toggleCounts(t: DecisionTable, chosen: readonly string[], filter
   return { all: rows.length, ...Object.fromEntries(TOGGLES.map((k, j) => [k, counts[j]])) } as Record<(typeof TOGGLES)[number] | 'all', number>;
 }
 
+/** Whether a pair's grade moved from `pa` (one column) to `pb` (another) in the way `kind` names. */
+function changedAs(kind: ChangeKind, pa: number, pb: number, gold: number): boolean {
+  if (kind === 'any') return pa !== pb;
+  if (kind === 'fixed') return pa !== gold && pb === gold;
+  if (kind === 'broken') return pa === gold && pb !== gold;
+  if (pa < 0 || pb < 0) return false;
+  return kind === 'up' ? pb < pa : pb > pa; // up the grade scale = a better grade = a smaller index
+}
+
 /** How many rows each `changed` kind keeps between two columns, with the other filters as they are: one pass. */
-export function changeCounts(t: DecisionTable, chosen: readonly string[], filters: Filters, from: string, to: string): Record<'any' | 'fixed' | 'broken' | 'up' | 'down', number> {
+export function changeCounts(t: DecisionTable, chosen: readonly string[], filters: Filters, from: string, to: string): Record<ChangeKind, number> {
   const [a, b] = columnsById(t, [from, to]);
   const out = { any: 0, fixed: 0, broken: 0, up: 0, down: 0 };
-  const g = t.gold;
   for (const i of filterRows(t, chosen, { ...filters, changed: undefined })) {
-    const pa = a.pred[i];
-    const pb = b.pred[i];
-    if (pa === pb) continue;
-    out.any++;
-    if (pa !== g[i] && pb === g[i]) out.fixed++;
-    if (pa === g[i] && pb !== g[i]) out.broken++;
-    if (pa >= 0 && pb >= 0) {
-      if (pb < pa) out.up++;
-      else out.down++;
-    }
+    for (const kind of CHANGE_KINDS) if (changedAs(kind, a.pred[i], b.pred[i], t.gold[i])) out[kind]++;
   }
   return out;
 }
