@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixtureDir } from '../../test/helpers/fixtures.ts';
 import { loadDecisions, pairDetail } from './load-decisions.ts';
@@ -32,6 +33,9 @@ describe('review marks and their exports', () => {
     expect(t.rows[1].band).toBe('tail');
     const d = pairDetail([{ dir, name: 'runs/x' }], 'p2');
     expect(d.answers['runs/x/+dpo']).toEqual({ label: null, raw: 'oak oak' });
+    // parsed files are kept between calls, but a file that changed is read again
+    appendFileSync(join(dir, 'predictions.jsonl'), JSON.stringify({ pair_id: 'p1', variant: 'vendor', label: 'Trivial' }) + '\n');
+    expect(loadDecisions([{ dir, name: 'runs/x' }]).columns.map((c) => c.variant)).toEqual(['sft_all', '+dpo', 'vendor']);
   });
 
   it('saves marks, refuses unknown grades and pairs, and exports corrected gold and preference pairs', () => {

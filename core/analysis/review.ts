@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { getScheme } from '../data/labels.ts';
+import { runInfo, runPairs, runPredictions } from './load-decisions.ts';
 import { loadTemplate, renderCompletion, renderPrompt } from '../text/prompts.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { inputError, UserError } from '../util/errors.ts';
@@ -36,31 +36,10 @@ export function readReview(runDir: string): ReviewFile {
   return parsed.data;
 }
 
-interface PairLike {
-  pair_id: string;
-  query: string;
-  title: string;
-  label: string;
-  [k: string]: unknown;
-}
-
-function runPairs(runDir: string): PairLike[] {
-  const file = join(runDir, 'pairs.jsonl');
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as PairLike);
-}
-
-function labelsOf(runDir: string): readonly string[] {
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { data?: { scheme?: string } };
-  return getScheme(run.data?.scheme ?? 'lref5').labels;
-}
-
 /** Sets (or with `null` removes) the mark on one pair; the grade must be the run's and the pair in it. */
 export function setMark(runDir: string, pairId: string, mark: { label?: string; note?: string } | null, now = new Date()): ReviewFile {
   if (!runPairs(runDir).some((p) => p.pair_id === pairId)) throw new UserError(`pair ${pairId} is not in ${runDir}`);
-  const labels = labelsOf(runDir);
+  const labels = runInfo(runDir).labels;
   if (mark?.label !== undefined && !labels.includes(mark.label)) throw new UserError(`grade "${mark.label}" is not one of ${labels.join(', ')}`);
   const review = readReview(runDir);
   if (mark === null || (mark.label === undefined && !mark.note)) delete review.marks[pairId];
@@ -92,12 +71,7 @@ export function exportReview(runDir: string): ReviewExport {
     return { ...p, label: m.label };
   });
   const answers = new Map<string, { variant: string; label: string | null }[]>();
-  for (const l of readFileSync(join(runDir, 'predictions.jsonl'), 'utf8').split('\n')) {
-    if (!l.trim()) continue;
-    const p = JSON.parse(l) as { pair_id: string; variant: string; label: string | null; split?: string };
-    if (p.split !== undefined && p.split !== 'test') continue;
-    answers.set(p.pair_id, [...(answers.get(p.pair_id) ?? []), p]);
-  }
+  for (const p of runPredictions(runDir)) answers.set(p.pair_id, [...(answers.get(p.pair_id) ?? []), p]);
   const prefs: string[] = [];
   for (const p of pairs) {
     const human = review.marks[p.pair_id]?.label;
