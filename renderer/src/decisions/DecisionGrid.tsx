@@ -1,7 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef } from 'react';
 import { MISSING, UNPARSEABLE, type DecisionTable } from '../../../core/analysis/decisions.ts';
-import { gradeColor } from '../outputs/grades.ts';
+import { figures } from '../../../core/analysis/slices.ts';
+import { GradeChip } from '../outputs/GradeChip.tsx';
 import { useDecisions } from './store.ts';
 import { markPair, openPair, updateView } from './usecases.ts';
 import type { DecisionViewState } from './view-state.ts';
@@ -90,19 +91,19 @@ export function DecisionGrid({ table, view, rows }: { table: DecisionTable; view
                 <div role="gridcell" className="muted">{v.index + 1}</div>
                 <div role="gridcell" title={r.query}>{r.query}</div>
                 <div role="gridcell" title={r.title}>{r.title}</div>
-                <div role="gridcell">{g >= 0 && <Chip label={table.labels[g]} labels={table.labels} />}</div>
+                <div role="gridcell">{g >= 0 && <GradeChip label={table.labels[g]} labels={table.labels} />}</div>
                 <div role="gridcell" className="muted">{r.band ?? ''}</div>
                 {cols.map((c) => {
                   const p = c.pred[i];
                   const prob = c.prob[i];
                   return (
                     <div role="gridcell" key={c.id} className={p >= 0 && p !== g ? (p < g ? 'wrong optimistic' : 'wrong') : ''}>
-                      {p === MISSING ? <span className="muted">–</span> : p === UNPARSEABLE ? <span className="unparseable">unparseable</span> : <Chip label={table.labels[p]} labels={table.labels} />}
+                      {p === MISSING ? <span className="muted">–</span> : p === UNPARSEABLE ? <span className="unparseable">unparseable</span> : <GradeChip label={table.labels[p]} labels={table.labels} />}
                       {!Number.isNaN(prob) && <span className="prob">{prob.toFixed(2)}</span>}
                     </div>
                   );
                 })}
-                <div role="gridcell" data-testid="mark-cell">{mark ? (mark.label ? <Chip label={mark.label} labels={table.labels} /> : '✎') : ''}</div>
+                <div role="gridcell" data-testid="mark-cell">{mark ? (mark.label ? <GradeChip label={mark.label} labels={table.labels} /> : '✎') : ''}</div>
               </div>
             );
           })}
@@ -113,21 +114,6 @@ export function DecisionGrid({ table, view, rows }: { table: DecisionTable; view
 }
 
 function Accuracy({ table, column, rows }: { table: DecisionTable; column: string; rows: Int32Array }) {
-  const c = table.columns.find((x) => x.id === column)!;
-  let right = 0;
-  let n = 0;
-  for (const i of rows) {
-    if (c.pred[i] === MISSING || table.gold[i] < 0) continue;
-    n++;
-    if (c.pred[i] === table.gold[i]) right++;
-  }
-  return <span className="col-acc">{n ? `${((100 * right) / n).toFixed(0)}%` : ''}</span>;
-}
-
-function Chip({ label, labels }: { label: string; labels: string[] }) {
-  return (
-    <span className="grade-chip" style={{ background: gradeColor(label, labels) }}>
-      {label}
-    </span>
-  );
+  const { n, accuracy } = figures(table, column, rows);
+  return <span className="col-acc">{n ? `${(100 * accuracy).toFixed(0)}%` : ''}</span>;
 }

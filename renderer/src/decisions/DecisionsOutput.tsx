@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { filterRows, Filters, MISSING, UNPARSEABLE, type DecisionTable } from '../../../core/analysis/decisions.ts';
 import { useApp } from '../state/store.ts';
-import { Chip } from './PairPanel.tsx';
+import { GradeChip } from '../outputs/GradeChip.tsx';
 import { loadTable, openDecisions } from './usecases.ts';
 
 const SHOWN = 12;
@@ -49,9 +49,9 @@ export function DecisionsOutput({ data }: { data: { runs: string[]; columns?: st
               <tr key={i}>
                 <td>{table.rows[i].query}</td>
                 <td>{table.rows[i].title}</td>
-                <td>{table.gold[i] >= 0 && <Chip label={table.labels[table.gold[i]]} labels={table.labels} />}</td>
+                <td>{table.gold[i] >= 0 && <GradeChip label={table.labels[table.gold[i]]} labels={table.labels} />}</td>
                 {cols.map((c) => (
-                  <td key={c.id}>{c.pred[i] === MISSING ? '–' : c.pred[i] === UNPARSEABLE ? <span className="unparseable">unparseable</span> : <Chip label={table.labels[c.pred[i]]} labels={table.labels} />}</td>
+                  <td key={c.id}>{c.pred[i] === MISSING ? '–' : c.pred[i] === UNPARSEABLE ? <span className="unparseable">unparseable</span> : <GradeChip label={table.labels[c.pred[i]]} labels={table.labels} />}</td>
                 ))}
               </tr>
             ))}

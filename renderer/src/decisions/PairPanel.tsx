@@ -1,7 +1,7 @@
 import { diffWords } from 'diff';
 import { useState } from 'react';
 import type { DecisionTable } from '../../../core/analysis/decisions.ts';
-import { gradeColor } from '../outputs/grades.ts';
+import { GradeChip } from '../outputs/GradeChip.tsx';
 import { useDecisions } from './store.ts';
 import { markPair, openPair, updateView } from './usecases.ts';
 import type { DecisionViewState } from './view-state.ts';
@@ -27,7 +27,7 @@ export function PairPanel({ table, view }: { table: DecisionTable; view: Decisio
         </button>
       </div>
       <div className="muted">
-        {detail.pair_id} · gold <Chip label={p.label ?? ''} labels={table.labels} /> {p.query_freq ? `· ${p.query_freq}` : ''} {p.intent ? `· ${p.intent}` : ''} {p.brand ? `· ${p.brand}` : ''}
+        {detail.pair_id} · gold <GradeChip label={p.label ?? ''} labels={table.labels} /> {p.query_freq ? `· ${p.query_freq}` : ''} {p.intent ? `· ${p.intent}` : ''} {p.brand ? `· ${p.brand}` : ''}
       </div>
       <div className="review-form" data-testid="review-form">
         <span>Human grade:</span>
@@ -44,7 +44,7 @@ export function PairPanel({ table, view }: { table: DecisionTable; view: Decisio
         <input aria-label="Review note" placeholder={mark?.note ?? 'a note for this pair'} value={note} onChange={(e) => setNote(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && note && (void markPair(detail.pair_id, { ...(mark?.label ? { label: mark.label } : {}), note }), setNote(''))} />
         {mark && (
           <div className="mark" data-testid="mark">
-            marked {mark.label ? <Chip label={mark.label} labels={table.labels} /> : ''} {mark.note ? `“${mark.note}”` : ''}
+            marked {mark.label ? <GradeChip label={mark.label} labels={table.labels} /> : ''} {mark.note ? `“${mark.note}”` : ''}
           </div>
         )}
       </div>
@@ -55,7 +55,7 @@ export function PairPanel({ table, view }: { table: DecisionTable; view: Decisio
             return (
               <tr key={c}>
                 <th>{variant(c)}</th>
-                <td>{ans ? ans.label ? <Chip label={ans.label} labels={table.labels} /> : <span className="unparseable">unparseable</span> : <span className="muted">–</span>}</td>
+                <td>{ans ? ans.label ? <GradeChip label={ans.label} labels={table.labels} /> : <span className="unparseable">unparseable</span> : <span className="muted">–</span>}</td>
                 <td className="muted">{ans?.label && ans.probs?.[ans.label] !== undefined ? ans.probs[ans.label].toFixed(2) : ''}</td>
                 <td className="rationale">{ans?.rationale ?? ans?.raw ?? ''}</td>
               </tr>
@@ -93,13 +93,5 @@ export function PairPanel({ table, view }: { table: DecisionTable; view: Decisio
         )}
       </div>
     </div>
-  );
-}
-
-export function Chip({ label, labels }: { label: string; labels: string[] }) {
-  return (
-    <span className="grade-chip" style={{ background: gradeColor(label, labels) }}>
-      {label}
-    </span>
   );
 }

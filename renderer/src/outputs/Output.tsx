@@ -1,5 +1,6 @@
 import type { Output as NbOutput } from '../../../core/kernel/nbformat.ts';
-import { gradeColor, LREF5 } from './grades.ts';
+import { LREF5 } from './grades.ts';
+import { GradeChip } from './GradeChip.tsx';
 import { pickMime, stripAnsi, text } from './mime.ts';
 import { markdownHtml, safeHtml } from './sanitize.ts';
 import { TableOutput, type TableData } from './TableOutput.tsx';
@@ -94,12 +95,7 @@ interface PairsData {
 }
 
 function PairsOutput({ data }: { data: PairsData }) {
-  const chip = (label: string | undefined, gold?: string) =>
-    label ? (
-      <span className={`grade-chip${gold && gold !== label ? ' wrong' : ''}`} style={{ background: gradeColor(label, LREF5) }}>
-        {label}
-      </span>
-    ) : null;
+  const chip = (label: string | undefined, gold?: string) => (label ? <GradeChip label={label} labels={LREF5} wrong={Boolean(gold && gold !== label)} /> : null);
   return (
     <div className="table-output">
       <table className="pairs">

@@ -1,7 +1,7 @@
 /** Grade colours on one ordered scale (best → worst), shared by every view that shows a grade. */
 const SCALE = ['#1a7f37', '#4fa34f', '#b7a21b', '#d9822b', '#c0392b'];
 
-export function gradeColor(label: string, labels: string[]): string {
+export function gradeColor(label: string, labels: readonly string[]): string {
   const i = labels.indexOf(label);
   if (i < 0) return '#888';
   if (labels.length === 1) return SCALE[0];
