@@ -1,6 +1,6 @@
-import { AppEvent, parseResult, Response, type Op, type ParamsOf, type ResultOf } from '../../../core/app/contract.ts';
+import { Response, type Op, type ParamsOf, type ResultOf } from '../../../core/app/contract.ts';
 import type { PreloadApi, Transport } from './transport.ts';
-import { CallError } from './ws.ts';
+import { CallError, parseEvent, settle } from './wire.ts';
 
 /**
  * Electron: requests go through the preload's `window.lref` (IPC invoke, so each call gets its own
@@ -23,14 +23,12 @@ export function ipcTransport(api: PreloadApi): Transport {
         const issue = res.error.issues[0];
         throw new CallError('internal', `${op}: malformed response from core at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
       }
-      if (!res.data.ok) throw new CallError(res.data.error.code, res.data.error.message);
-      return parseResult(op, res.data.result);
+      return settle(op, res.data);
     },
     onEvent(listener) {
       return api.onEvent((raw) => {
-        const ev = AppEvent.safeParse(raw);
-        if (ev.success) listener(ev.data);
-        else console.error('lref: malformed event from core', ev.error.issues[0]);
+        const ev = parseEvent(raw);
+        if (ev) listener(ev);
       });
     },
     // IPC lives as long as the window: there is no connection to lose.

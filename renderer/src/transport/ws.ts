@@ -1,16 +1,8 @@
-import { AppEvent, parseResult, Response, type Op, type ParamsOf, type ResultOf } from '../../../core/app/contract.ts';
-import type { Transport } from './transport.ts';
+import { Response, type AppEvent, type Op, type ParamsOf, type ResultOf } from '../../../core/app/contract.ts';
+import { CallError, parseEvent, settle } from './wire.ts';
 
-/** An error from core, with the contract's code (conflict, forbidden, …) for the UI to act on. */
-export class CallError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CallError';
-  }
-}
+export { CallError };
+import type { Transport } from './transport.ts';
 
 /**
  * Browser mode: one WebSocket to core (same origin, authorised by the launch cookie). Requests are
@@ -51,9 +43,8 @@ export function wsTransport(url = defaultUrl()): Transport {
   const receive = (text: string): void => {
     const msg = JSON.parse(text) as { response?: unknown; event?: unknown };
     if (msg.event !== undefined) {
-      const ev = AppEvent.safeParse(msg.event);
-      if (ev.success) eventListeners.forEach((l) => l(ev.data));
-      else console.error('lref: malformed event from core', ev.error.issues[0]);
+      const ev = parseEvent(msg.event);
+      if (ev) eventListeners.forEach((l) => l(ev));
       return;
     }
     const res = Response.safeParse(msg.response);
@@ -61,13 +52,10 @@ export function wsTransport(url = defaultUrl()): Transport {
     const p = pending.get(res.data.id);
     if (!p) return;
     pending.delete(res.data.id);
-    if (!res.data.ok) p.reject(new CallError(res.data.error.code, res.data.error.message));
-    else {
-      try {
-        p.resolve(parseResult(p.op, res.data.result));
-      } catch (e) {
-        p.reject(e as Error);
-      }
+    try {
+      p.resolve(settle(p.op, res.data));
+    } catch (e) {
+      p.reject(e as Error);
     }
   };
 
