@@ -67,6 +67,16 @@ describe('decision matrix filters', () => {
     }
   });
 
+  it('answers per column choice and column pair, however the filters were asked before (cached row flags)', () => {
+    const t2 = table();
+    expect(ids(filterRows(t2, both, { errors: true }), t2)).toEqual(['r1', 'r2', 'r3', 'r4']);
+    expect(ids(filterRows(t2, ['run/b'], { errors: true }), t2)).toEqual(['r2']);
+    expect(ids(filterRows(t2, ['run/a'], { different: true }), t2)).toEqual([]); // one column never differs from itself
+    expect(ids(filterRows(t2, both, { errors: true, focus: 'run/b' }), t2)).toEqual(['r2']);
+    expect(changeCounts(t2, both, {}, 'run/b', 'run/a')).toEqual({ any: 4, fixed: 1, broken: 2, up: 1, down: 1 });
+    expect(changeCounts(t2, both, {}, 'run/a', 'run/b')).toEqual({ any: 4, fixed: 2, broken: 1, up: 1, down: 1 });
+  });
+
   it('sorts by disagreement, by a column and by probability', () => {
     const all = filterRows(t, both, {});
     expect(ids(sortRows(t, all, both, { by: 'disagreement' }))[0]).toBe('r2'); // two grades, two apart

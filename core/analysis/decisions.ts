@@ -84,14 +84,15 @@ export function filterRows(t: DecisionTable, chosen: readonly string[], filters:
 function rowTest(t: DecisionTable, cols: DecisionColumn[], focus: DecisionColumn[], f: Filters): (i: number) => boolean {
   const tests: ((i: number) => boolean)[] = [];
   const g = t.gold;
-  if (f.errors) tests.push((i) => focus.some((c) => wrong(c.pred[i], g[i])));
-  if (f.different && cols.length > 1) tests.push((i) => cols.some((c) => c.pred[i] !== cols[0].pred[i]));
-  if (f.offBy2) tests.push((i) => focus.some((c) => c.pred[i] >= 0 && g[i] >= 0 && Math.abs(c.pred[i] - g[i]) >= 2));
-  if (f.optimistic) tests.push((i) => focus.some((c) => c.pred[i] >= 0 && g[i] >= 0 && c.pred[i] < g[i]));
+  const need = TOGGLES.reduce((m, k, bit) => (f[k] ? m | (1 << bit) : m), 0);
+  if (need) {
+    const flags = toggleFlags(t, cols, focus);
+    tests.push((i) => (flags[i] & need) === need);
+  }
   if (f.changed) {
-    const [a, b] = columnsById(t, [f.changed.from, f.changed.to]);
-    const kind = f.changed.kind;
-    tests.push((i) => changedAs(kind, a.pred[i], b.pred[i], g[i]));
+    const flags = changeFlags(t, f.changed.from, f.changed.to);
+    const bit = 1 << CHANGE_KINDS.indexOf(f.changed.kind);
+    tests.push((i) => (flags[i] & bit) !== 0);
   }
   if (f.gold?.length) {
     const want = labelSet(t, f.gold);
@@ -117,7 +118,8 @@ function rowTest(t: DecisionTable, cols: DecisionColumn[], focus: DecisionColumn
       tests.push((i) => re.test(t.rows[i].query) || re.test(t.rows[i].title));
     } else {
       const needle = f.search.toLowerCase();
-      tests.push((i) => lower(t, i).includes(needle));
+      const text = searchText(t);
+      tests.push((i) => text[i].includes(needle));
     }
   }
   return (i) => {
@@ -126,14 +128,75 @@ function rowTest(t: DecisionTable, cols: DecisionColumn[], focus: DecisionColumn
   };
 }
 
-const lowered = new WeakMap<DecisionTable, string[]>();
-function lower(t: DecisionTable, i: number): string {
-  let l = lowered.get(t);
-  if (!l) {
-    l = t.rows.map((r) => `${r.query}\u0000${r.title}`.toLowerCase());
-    lowered.set(t, l);
+/**
+ * Per-table caches of what every filter click would otherwise recompute over all rows: the toggle
+ * predicates per column choice, the change kinds per column pair, the lower-cased search text.
+ * Tables are immutable once built, so an entry never goes stale; a few dozen entries are kept.
+ */
+const caches = new WeakMap<DecisionTable, Map<string, Uint8Array | string[]>>();
+function cached<T extends Uint8Array | string[]>(t: DecisionTable, key: string, make: () => T): T {
+  let m = caches.get(t);
+  if (!m) caches.set(t, (m = new Map()));
+  let v = m.get(key) as T | undefined;
+  if (!v) {
+    if (m.size >= 32) m.clear();
+    m.set(key, (v = make()));
   }
-  return l[i];
+  return v;
+}
+
+/** Query and title, lower-cased, per row: what a plain-text search looks in. */
+function searchText(t: DecisionTable): string[] {
+  return cached(t, 'search', () => t.rows.map((r) => `${r.query}\u0000${r.title}`.toLowerCase()));
+}
+
+/**
+ * Builds what the first click on a filter would otherwise build (search text, toggle and change
+ * flags for these columns), so that click costs what every later one does. The renderer calls it
+ * when the browser is idle.
+ */
+export function warmFilters(t: DecisionTable, chosen: readonly string[], compare?: readonly [string, string]): void {
+  searchText(t);
+  const cols = columnsById(t, chosen);
+  toggleFlags(t, cols, cols);
+  if (compare) changeFlags(t, compare[0], compare[1]);
+}
+
+/** Bit k (TOGGLES order) set where toggle k holds for the row over these columns. */
+function toggleFlags(t: DecisionTable, cols: DecisionColumn[], focus: DecisionColumn[]): Uint8Array {
+  const key = `toggles:${cols.map((c) => c.id).join(',')}|${focus.map((c) => c.id).join(',')}`;
+  return cached(t, key, () => {
+    const g = t.gold;
+    const out = new Uint8Array(t.rows.length);
+    for (let i = 0; i < out.length; i++) {
+      let bits = 0;
+      for (const c of focus) {
+        const p = c.pred[i];
+        if (wrong(p, g[i])) bits |= 1;
+        if (p >= 0 && g[i] >= 0) {
+          if (Math.abs(p - g[i]) >= 2) bits |= 4;
+          if (p < g[i]) bits |= 8;
+        }
+      }
+      for (const c of cols) if (c.pred[i] !== cols[0].pred[i]) bits |= 2;
+      out[i] = bits;
+    }
+    return out;
+  });
+}
+
+/** Bit k (CHANGE_KINDS order) set where the row's grade moved from `from` to `to` as kind k says. */
+function changeFlags(t: DecisionTable, from: string, to: string): Uint8Array {
+  const [a, b] = columnsById(t, [from, to]);
+  return cached(t, `changes:${from}→${to}`, () => {
+    const out = new Uint8Array(t.rows.length);
+    for (let i = 0; i < out.length; i++) {
+      let bits = 0;
+      for (let k = 0; k < CHANGE_KINDS.length; k++) if (changedAs(CHANGE_KINDS[k], a.pred[i], b.pred[i], t.gold[i])) bits |= 1 << k;
+      out[i] = bits;
+    }
+    return out;
+  });
 }
 
 function labelSet(t: DecisionTable, names: readonly string[]): Set<number> {
@@ -154,17 +217,14 @@ export function toggleCounts(t: DecisionTable, chosen: readonly string[], filter
   const base: Filters = { ...filters, errors: false, different: false, offBy2: false, optimistic: false };
   const rows = filterRows(t, chosen, base);
   const cols = columnsById(t, chosen);
-  const focus = filters.focus ? columnsById(t, [filters.focus]) : cols;
-  const tests = TOGGLES.map((k) => rowTest(t, cols, focus, { [k]: true }));
-  const on = TOGGLES.map((k) => Boolean(filters[k]));
+  const flags = toggleFlags(t, cols, filters.focus ? columnsById(t, [filters.focus]) : cols);
+  const on = TOGGLES.reduce((m, k, bit) => (filters[k] ? m | (1 << bit) : m), 0);
   const counts = TOGGLES.map(() => 0);
-  const pass = new Array<boolean>(TOGGLES.length);
   for (const i of rows) {
-    for (let k = 0; k < TOGGLES.length; k++) pass[k] = tests[k](i);
+    const f = flags[i];
     for (let k = 0; k < TOGGLES.length; k++) {
-      let ok = pass[k];
-      for (let j = 0; ok && j < TOGGLES.length; j++) if (j !== k && on[j] && !pass[j]) ok = false;
-      if (ok) counts[k]++;
+      const need = on | (1 << k); // toggle k switched on, with those already on
+      if ((f & need) === need) counts[k]++;
     }
   }
   return { all: rows.length, ...Object.fromEntries(TOGGLES.map((k, j) => [k, counts[j]])) } as Record<(typeof TOGGLES)[number] | 'all', number>;
@@ -181,12 +241,13 @@ function changedAs(kind: ChangeKind, pa: number, pb: number, gold: number): bool
 
 /** How many rows each `changed` kind keeps between two columns, with the other filters as they are: one pass. */
 export function changeCounts(t: DecisionTable, chosen: readonly string[], filters: Filters, from: string, to: string): Record<ChangeKind, number> {
-  const [a, b] = columnsById(t, [from, to]);
-  const out = { any: 0, fixed: 0, broken: 0, up: 0, down: 0 };
+  const flags = changeFlags(t, from, to);
+  const counts = CHANGE_KINDS.map(() => 0);
   for (const i of filterRows(t, chosen, { ...filters, changed: undefined })) {
-    for (const kind of CHANGE_KINDS) if (changedAs(kind, a.pred[i], b.pred[i], t.gold[i])) out[kind]++;
+    const f = flags[i];
+    for (let k = 0; k < CHANGE_KINDS.length; k++) if (f & (1 << k)) counts[k]++;
   }
-  return out;
+  return Object.fromEntries(CHANGE_KINDS.map((k, j) => [k, counts[j]])) as Record<ChangeKind, number>;
 }
 
 export type SortKey = { by: 'table' } | { by: 'gold' } | { by: 'disagreement' } | { by: 'column'; column: string } | { by: 'prob'; column: string };

@@ -3,6 +3,7 @@ import { KernelMessage, KernelState } from '../kernel/protocol.ts';
 import { Notebook } from '../kernel/nbformat.ts';
 import { WireTable } from '../analysis/decisions.ts';
 import { Slice } from '../analysis/slices.ts';
+import { SelectionRecord } from '../runs/schema.ts';
 
 /**
  * The one contract between the workbench UI (renderer) and core. Electron IPC and browser mode
@@ -91,20 +92,7 @@ export const Ops = {
   'runs.selection': [
     z.object({ path: RelPath }),
     z.object({
-      records: z.array(
-        z.object({
-          pair_id: z.string(),
-          gold: z.string(),
-          im: z.string().optional(),
-          ci: z.string().optional(),
-          ms: z.string().optional(),
-          im_p_gold: z.number().optional(),
-          fold: z.number().optional(),
-          band: z.string().optional(),
-          kept: z.boolean(),
-          reason: z.string(),
-        }),
-      ),
+      records: z.array(SelectionRecord),
     }),
   ],
   /** the decision matrix of one or more runs (their test pairs; rationales come per pair) */

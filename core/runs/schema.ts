@@ -171,6 +171,9 @@ export const SelectionRecord = z
     fold: z.number().int().nonnegative().optional(),
     /** the pair's query band (head / torso / tail), so the kept set's band mix can be read back */
     band: z.enum(['head', 'torso', 'tail']).optional(),
+    /** the pair's text, so the Stage 1 view can show what was kept without the data source */
+    query: z.string().optional(),
+    title: z.string().optional(),
     kept: z.boolean(),
     reason: SelectionReason,
   })

@@ -150,7 +150,7 @@ export function topUpOrder(pairs: readonly Pick<PairRecord, 'label'>[], aux: rea
  * size. `msTargets` (pair_id → label′) only annotates the records.
  */
 export function decideSelection(
-  pairs: readonly (Pick<PairRecord, 'pair_id' | 'label'> & Partial<Pick<PairRecord, 'query_freq'>>)[],
+  pairs: readonly SelectablePair[],
   aux: readonly AuxVerdict[],
   cfg: SelectionConfig,
   seed: number,
@@ -167,8 +167,7 @@ export function decideSelection(
     const target = msTargets.get(p.pair_id);
     if (target !== undefined) r.ms_target = target;
     if (folds) r.fold = folds[i];
-    if (p.query_freq) r.band = p.query_freq;
-    return r;
+    return { ...r, ...pairText(p) };
   });
   const keptIdx = records.flatMap((r, i) => (r.kept ? [i] : []));
   const budget = cfg.budget === undefined ? n : resolveAmount(cfg.budget, n);
@@ -244,8 +243,15 @@ export function randomSelection(records: readonly SelectionRecord[], count: numb
 }
 
 /** Selector "all": every pair kept, no aux models consulted. */
-export function allSelection(pairs: readonly Pick<PairRecord, 'pair_id' | 'label'>[]): SelectionRecord[] {
-  return pairs.map((p) => ({ pair_id: p.pair_id, gold: p.label, kept: true, reason: 'all: no selection' }));
+type SelectablePair = Pick<PairRecord, 'pair_id' | 'label'> & Partial<Pick<PairRecord, 'query_freq' | 'query' | 'title'>>;
+
+export function allSelection(pairs: readonly SelectablePair[]): SelectionRecord[] {
+  return pairs.map((p) => ({ pair_id: p.pair_id, gold: p.label, kept: true, reason: 'all: no selection', ...pairText(p) }));
+}
+
+/** What a record says about the pair itself: its query band and text, where the pair has them. */
+function pairText(p: SelectablePair): Pick<SelectionRecord, 'band' | 'query' | 'title'> {
+  return { ...(p.query_freq ? { band: p.query_freq } : {}), ...(p.query !== undefined ? { query: p.query } : {}), ...(p.title !== undefined ? { title: p.title } : {}) };
 }
 
 export interface SelectionCounts {

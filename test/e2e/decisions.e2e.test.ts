@@ -163,6 +163,9 @@ describe.skipIf(skip)('the decision matrix of a smoke run, in Chromium', () => {
     await page.click('[role=tab]:has-text("Stage 1")');
     await expect.poll(() => page.locator('[data-testid=stage1-kept]').textContent()).toBe(`kept ${selection.filter((r) => r.kept).length} of ${selection.length} training pairs`);
     await page.waitForSelector('[data-testid=stage1-panel] .table-title:has-text("Query band mix")');
+    // each training pair with its query and product text, as the data had them
+    expect(selection[0].query).toBeTruthy();
+    await expect.poll(() => page.locator('[data-testid=stage1-panel] tbody tr').filter({ hasText: selection[0].pair_id }).first().textContent()).toContain(selection[0].title);
     await shot(page, 'decisions-05c-stage1');
     await page.click('[role=tab]:has-text("Decisions")');
     await page.waitForSelector('[data-testid=decision-grid]');

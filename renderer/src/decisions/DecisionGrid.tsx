@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import { MISSING, UNPARSEABLE, type DecisionTable } from '../../../core/analysis/decisions.ts';
 import { figures } from '../../../core/analysis/slices.ts';
 import { GradeChip } from '../outputs/GradeChip.tsx';
@@ -14,7 +14,8 @@ const HEADER = 40;
  * The decision matrix as an ARIA grid, virtualised (only the visible rows are in the DOM, so 100K
  * rows scroll). Keyboard: ↑/↓ move, Enter opens the pair, 1–5 set a human grade on it.
  */
-export function DecisionGrid({ table, view, rows }: { table: DecisionTable; view: DecisionViewState; rows: Int32Array }) {
+/** `accuracyRows`: the rows the header's accuracies describe (the settled ones, which may lag `rows` by a frame). */
+export function DecisionGrid({ table, view, rows, accuracyRows }: { table: DecisionTable; view: DecisionViewState; rows: Int32Array; accuracyRows: Int32Array }) {
   const scroller = useRef<HTMLDivElement>(null);
   const marks = useDecisions((s) => s.marks);
   const cols = view.columns.map((id) => table.columns.find((c) => c.id === id)!).filter(Boolean);
@@ -64,7 +65,7 @@ export function DecisionGrid({ table, view, rows }: { table: DecisionTable; view
           {cols.map((c) => (
             <div key={c.id} role="columnheader" className="sortable" title={`${c.id} — click to sort`} onClick={() => sortBy({ by: 'column', column: c.id })}>
               {c.variant}
-              <Accuracy table={table} column={c.id} rows={rows} />
+              <Accuracy table={table} column={c.id} rows={accuracyRows} />
             </div>
           ))}
           <div role="columnheader" className="sortable" onClick={() => sortBy({ by: 'disagreement' })} title="sort by disagreement">
@@ -113,7 +114,7 @@ export function DecisionGrid({ table, view, rows }: { table: DecisionTable; view
   );
 }
 
-function Accuracy({ table, column, rows }: { table: DecisionTable; column: string; rows: Int32Array }) {
+const Accuracy = memo(function Accuracy({ table, column, rows }: { table: DecisionTable; column: string; rows: Int32Array }) {
   const { n, accuracy } = figures(table, column, rows);
   return <span className="col-acc">{n ? `${(100 * accuracy).toFixed(0)}%` : ''}</span>;
-}
+});

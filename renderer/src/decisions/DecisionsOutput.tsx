@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { filterRows, Filters, MISSING, UNPARSEABLE, type DecisionTable } from '../../../core/analysis/decisions.ts';
 import { useApp } from '../state/store.ts';
-import { GradeChip } from '../outputs/GradeChip.tsx';
+import { PairsTable } from '../outputs/PairsTable.tsx';
 import { loadTable, openDecisions } from './usecases.ts';
 
 const SHOWN = 12;
@@ -32,32 +32,17 @@ export function DecisionsOutput({ data }: { data: { runs: string[]; columns?: st
           open in workbench ↗
         </button>
       </div>
-      <div className="table-output">
-        <table className="pairs">
-          <thead>
-            <tr>
-              <th>query</th>
-              <th>product</th>
-              <th>gold</th>
-              {cols.map((c) => (
-                <th key={c.id}>{runs.length > 1 ? c.id : c.variant}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {Array.from(rows.slice(0, SHOWN)).map((i) => (
-              <tr key={i}>
-                <td>{table.rows[i].query}</td>
-                <td>{table.rows[i].title}</td>
-                <td>{table.gold[i] >= 0 && <GradeChip label={table.labels[table.gold[i]]} labels={table.labels} />}</td>
-                {cols.map((c) => (
-                  <td key={c.id}>{c.pred[i] === MISSING ? '–' : c.pred[i] === UNPARSEABLE ? <span className="unparseable">unparseable</span> : <GradeChip label={table.labels[c.pred[i]]} labels={table.labels} />}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <PairsTable
+        columns={cols.map((c) => (runs.length > 1 ? c.id : c.variant))}
+        labels={table.labels}
+        rows={Array.from(rows.slice(0, SHOWN), (i) => ({
+          key: i,
+          query: table.rows[i].query,
+          title: table.rows[i].title,
+          gold: table.gold[i] >= 0 ? table.labels[table.gold[i]] : undefined,
+          preds: cols.map((c) => (c.pred[i] === MISSING ? undefined : c.pred[i] === UNPARSEABLE ? { unparseable: true as const } : table.labels[c.pred[i]])),
+        }))}
+      />
       {rows.length > SHOWN && <div className="muted">… {rows.length - SHOWN} more in the workbench view</div>}
     </div>
   );

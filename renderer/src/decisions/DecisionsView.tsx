@@ -1,5 +1,5 @@
-import { useMemo } from 'react';
-import { filterRows, sortRows } from '../../../core/analysis/decisions.ts';
+import { useDeferredValue, useEffect, useMemo } from 'react';
+import { filterRows, sortRows, warmFilters } from '../../../core/analysis/decisions.ts';
 import { DecisionGrid } from './DecisionGrid.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Matrices } from './Matrices.tsx';
@@ -21,6 +21,23 @@ export function DecisionsView() {
       return new Int32Array(0); // a regex being typed; the filter bar says what is wrong
     }
   }, [table, view]);
+  // The grid answers a filter at once; counts, matrices, slices and column accuracies follow in a
+  // background render React can interrupt, so a click paints its rows before they are recomputed.
+  const settledView = useDeferredValue(view);
+  const settledRows = useDeferredValue(rows);
+  const columns = view?.columns;
+  const [from, to] = view?.compare ?? [columns?.[0], columns?.[1] ?? columns?.[0]];
+  useEffect(() => {
+    if (!table || !columns) return;
+    const idle = requestIdleCallback(() => {
+      try {
+        warmFilters(table, columns, from && to ? [from, to] : undefined);
+      } catch {
+        // a column the view names is gone; the grid says so
+      }
+    });
+    return () => cancelIdleCallback(idle);
+  }, [table, columns, from, to]);
   if (loading) return <div className="empty muted">Loading decisions…</div>;
   if (error) return <div className="empty output-error">{error}</div>;
   if (!table || !view) return null;
@@ -69,13 +86,13 @@ export function DecisionsView() {
           </button>
         )}
       </div>
-      <FilterBar table={table} view={view} />
+      <FilterBar table={table} view={view} countsFor={settledView ?? view} />
       <div className="decisions-body">
-        <DecisionGrid table={table} view={view} rows={rows} />
+        <DecisionGrid table={table} view={view} rows={rows} accuracyRows={settledRows} />
         <aside className="decisions-side">
           <PairPanel table={table} view={view} />
-          <Matrices table={table} view={view} rows={rows} />
-          <SlicesPanel table={table} view={view} />
+          <Matrices table={table} view={settledView ?? view} rows={settledRows} />
+          <SlicesPanel table={table} view={settledView ?? view} />
         </aside>
       </div>
     </div>

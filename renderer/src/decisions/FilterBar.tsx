@@ -6,8 +6,11 @@ import type { DecisionViewState } from './view-state.ts';
 const TOGGLE_LABEL: Record<(typeof TOGGLES)[number], string> = { errors: 'Errors', different: 'Different', offBy2: 'Off by ≥2', optimistic: 'Optimistic' };
 const CHANGE_LABEL = { any: 'changed', fixed: 'fixed', broken: 'broken', up: 'moved up', down: 'moved down' } as const;
 
-/** Every filter with the row count it would give, combined with the others as they are. */
-export function FilterBar({ table, view }: { table: DecisionTable; view: DecisionViewState }) {
+/**
+ * Every filter with the row count it would give, combined with the others as they are. The buttons
+ * follow `view`; the counts follow `countsFor`, the view of the last settled render (see DecisionsView).
+ */
+export function FilterBar({ table, view, countsFor }: { table: DecisionTable; view: DecisionViewState; countsFor: DecisionViewState }) {
   const f = view.filters;
   const set = (change: Partial<Filters>) => {
     const next: Filters = { ...f, ...change };
@@ -15,16 +18,16 @@ export function FilterBar({ table, view }: { table: DecisionTable; view: Decisio
     updateView({ filters: next });
   };
   const cmp = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
-  const [from, to] = cmp;
   const { counts, changes, searchError } = useMemo(() => {
+    const [from, to] = countsFor.compare ?? [countsFor.columns[0], countsFor.columns[1] ?? countsFor.columns[0]];
     try {
-      const counts = toggleCounts(table, view.columns, f);
-      const changes = from && to ? changeCounts(table, view.columns, { ...f, changed: undefined }, from, to) : undefined;
+      const counts = toggleCounts(table, countsFor.columns, countsFor.filters);
+      const changes = from && to ? changeCounts(table, countsFor.columns, { ...countsFor.filters, changed: undefined }, from, to) : undefined;
       return { counts, changes, searchError: undefined };
     } catch (e) {
       return { counts: undefined, changes: undefined, searchError: (e as Error).message };
     }
-  }, [table, view.columns, f, from, to]);
+  }, [table, countsFor]);
   const bands = useMemo(() => [...new Set(table.rows.map((r) => r.band).filter(Boolean))] as string[], [table]);
   const intents = useMemo(() => [...new Set(table.rows.map((r) => r.intent).filter(Boolean))] as string[], [table]);
   const columnName = (id: string) => table.columns.find((c) => c.id === id)?.variant ?? id;

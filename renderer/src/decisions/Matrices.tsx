@@ -1,10 +1,10 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { confusion, transition, type DecisionTable } from '../../../core/analysis/decisions.ts';
 import { updateView } from './usecases.ts';
 import type { DecisionViewState } from './view-state.ts';
 
 /** A confusion matrix (gold × a column) and a transition matrix (column → column); a click filters the grid to that cell. */
-export function Matrices({ table, view, rows }: { table: DecisionTable; view: DecisionViewState; rows: Int32Array }) {
+export const Matrices = memo(function Matrices({ table, view, rows }: { table: DecisionTable; view: DecisionViewState; rows: Int32Array }) {
   const [from, to] = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
   const conf = useMemo(() => (to ? confusion(table, to, rows) : []), [table, to, rows]);
   const tr = useMemo(() => (from && to ? transition(table, from, to, rows) : []), [table, from, to, rows]);
@@ -38,7 +38,7 @@ export function Matrices({ table, view, rows }: { table: DecisionTable; view: De
       )}
     </div>
   );
-}
+});
 
 function Grid(props: { title: string; testId: string; rowsLabel: string; colsLabel: string; rowNames: string[]; colNames: string[]; m: number[][]; onCell(r: number, c: number): void }) {
   const max = Math.max(1, ...props.m.flat());

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import type { DecisionTable } from '../../../core/analysis/decisions.ts';
 import { filterRows } from '../../../core/analysis/decisions.ts';
 import { builtinSlices, figures, sliceGaps, type Slice } from '../../../core/analysis/slices.ts';
@@ -10,7 +10,7 @@ import type { DecisionViewState } from './view-state.ts';
 const pct = (x: number) => (100 * x).toFixed(0);
 
 /** Saved slices and the slices where the two compared variants differ most; a click applies a slice. */
-export function SlicesPanel({ table, view }: { table: DecisionTable; view: DecisionViewState }) {
+export const SlicesPanel = memo(function SlicesPanel({ table, view }: { table: DecisionTable; view: DecisionViewState }) {
   const [saved, setSaved] = useState<Slice[]>([]);
   const [name, setName] = useState('');
   useEffect(() => {
@@ -127,4 +127,4 @@ export function SlicesPanel({ table, view }: { table: DecisionTable; view: Decis
       )}
     </div>
   );
-}
+});

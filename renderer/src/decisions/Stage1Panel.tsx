@@ -62,8 +62,8 @@ export function Stage1Panel({ run }: { run: string }) {
         <TableOutput
           data={{
             title: `${shown.length} pairs (IM: is it hard; CI: is it learnable; MS: is the label likely wrong)`,
-            columns: ['pair_id', 'gold', 'band', 'IM', 'CI', 'MS', 'IM p(gold)', 'fold', 'kept', 'reason'],
-            rows: shown.map((r) => [r.pair_id, r.gold, r.band ?? '', r.im ?? '', r.ci ?? '', r.ms ?? '', r.im_p_gold ?? null, r.fold ?? null, r.kept ? 'yes' : 'no', r.reason]),
+            columns: ['pair_id', 'query', 'product', 'gold', 'band', 'IM', 'CI', 'MS', 'IM p(gold)', 'fold', 'kept', 'reason'],
+            rows: shown.map((r) => [r.pair_id, r.query ?? '', r.title ?? '', r.gold, r.band ?? '', r.im ?? '', r.ci ?? '', r.ms ?? '', r.im_p_gold ?? null, r.fold ?? null, r.kept ? 'yes' : 'no', r.reason]),
           }}
         />
       </div>

@@ -1,6 +1,6 @@
 import type { Output as NbOutput } from '../../../core/kernel/nbformat.ts';
 import { LREF5 } from './grades.ts';
-import { GradeChip } from './GradeChip.tsx';
+import { PairsTable } from './PairsTable.tsx';
 import { pickMime, stripAnsi, text } from './mime.ts';
 import { markdownHtml, safeHtml } from './sanitize.ts';
 import { TableOutput, type TableData } from './TableOutput.tsx';
@@ -95,38 +95,11 @@ interface PairsData {
 }
 
 function PairsOutput({ data }: { data: PairsData }) {
-  const chip = (label: string | undefined, gold?: string) => (label ? <GradeChip label={label} labels={LREF5} wrong={Boolean(gold && gold !== label)} /> : null);
-  return (
-    <div className="table-output">
-      <table className="pairs">
-        <thead>
-          <tr>
-            <th>query</th>
-            <th>product</th>
-            <th>gold</th>
-            {data.variants.map((v) => (
-              <th key={v}>{v}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {data.pairs.slice(0, 500).map((p, i) => {
-            const preds = p.preds ?? (p.pred !== undefined ? { pred: p.pred } : {});
-            return (
-              <tr key={i} title={p.rationale}>
-                <td>{p.query}</td>
-                <td>{p.title}</td>
-                <td>{chip(p.gold)}</td>
-                {data.variants.map((v) => (
-                  <td key={v}>{chip(preds[v], p.gold)}</td>
-                ))}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
-  );
+  const rows = data.pairs.slice(0, 500).map((p, i) => {
+    const preds = p.preds ?? (p.pred !== undefined ? { pred: p.pred } : {});
+    return { key: i, query: p.query, title: p.title, gold: p.gold, preds: data.variants.map((v) => preds[v]), hint: p.rationale };
+  });
+  return <PairsTable columns={data.variants} labels={LREF5} rows={rows} />;
 }
 
 function ConfusionOutput({ data }: { data: { labels: string[]; matrix: number[][] } }) {
