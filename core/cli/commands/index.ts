@@ -15,6 +15,7 @@ import { serveCommand } from './serve.ts';
 import { runsDiffCommand, runsListCommand, runsShowCommand } from './runs.ts';
 import { importPredictionsCommand } from './import-predictions.ts';
 import { judgeCommand } from './judge.ts';
+import { modelImportCommand, modelInspectCommand } from './model.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -23,6 +24,8 @@ export const COMMANDS: Command[] = [
   dataInspectCommand,
   trainCommand,
   pretrainCommand,
+  modelImportCommand,
+  modelInspectCommand,
   pipelineCommand,
   studyCommand,
   evalCommand,
