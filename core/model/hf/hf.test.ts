@@ -22,7 +22,13 @@ const native = nativeBackendStatus().registered;
 
 let root: string;
 const py = (...args: string[]) => execFileSync(PY, [REF, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-const refLogits = (dir: string, ids: number[]): number[][] => JSON.parse(py('forward', dir, '--ids', ids.join(','))).logits;
+const refCache = new Map<string, number[][]>();
+/** The reference's logits [T][V] (memoised: each call starts Python and imports torch, ~4 s). */
+function refLogits(dir: string, ids: number[]): number[][] {
+  const key = `${dir}|${ids}`;
+  if (!refCache.has(key)) refCache.set(key, JSON.parse(py('forward', dir, '--ids', ids.join(','))).logits);
+  return refCache.get(key)!;
+}
 
 const CASES = {
   gpt2: ['--arch', 'gpt2', '--no-prefix'],

@@ -53,7 +53,8 @@ export function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.T
 export function repeatKV(x: tf.Tensor4D, g: number): tf.Tensor4D {
   if (g === 1) return x;
   const [B, KV, T, hd] = x.shape;
-  return tf.reshape(tf.tile(tf.expandDims(x, 2), [1, 1, g, 1, 1]), [B, KV * g, T, hd]) as tf.Tensor4D;
+  // Tiled as rank 4 ([B,KV,1,T·hd] → [B,KV,g,T·hd]): TF.js has no tile gradient above rank 4.
+  return tf.reshape(tf.tile(tf.reshape(x, [B, KV, 1, T * hd]), [1, 1, g, 1]), [B, KV * g, T, hd]) as tf.Tensor4D;
 }
 
 const NEG = -1e9;
