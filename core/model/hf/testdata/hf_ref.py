@@ -97,7 +97,7 @@ CORPUS = [
     "Stainless steel 12 oz. insulated tumbler with lid", "1/2 in. x 10 ft. PVC pipe schedule 40",
     "LED light bulb 60W equivalent soft white 4-pack", "Café Ñandú espresso beans 500 g", "Ägyptische Baumwolle Bettwäsche 200x220 cm",
     "cordless drill 20V lithium-ion 2.0Ah battery", "東芝 LED電球 60W形 E26", "wireless noise cancelling headphones (black)",
-    "3/4 in. copper pipe fitting elbow 90°", "garden hose 50 ft. x 5/8 in. heavy duty", "🔥 Deal: 50% off kitchen knife set",
+    "3/4 in. copper pipe fitting elbow 90°", *["Answer: Exact Significant Marginal Trivial Irrelevant"] * 8, "garden hose 50 ft. x 5/8 in. heavy duty", "🔥 Deal: 50% off kitchen knife set",
 ]
 
 
@@ -144,11 +144,12 @@ def train_bpe(n_merges, pat):
     return vocab, merges
 
 
-def tokenizer_json(style, n_merges):
+def tokenizer_json(style, n_merges, extra_specials=()):
     pat = QWEN2_PAT if style == "qwen2" else GPT2_PAT
     vocab, merges = train_bpe(n_merges, pat)
     eos = "<|endoftext|>"
-    added = [{"id": len(vocab), "content": eos, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}]
+    added = [{"id": len(vocab) + i, "content": c, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+             for i, c in enumerate([eos, *extra_specials])]
     bl = lambda use_regex: {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": use_regex}
     if style == "qwen2":
         normalizer = {"type": "NFC"}
@@ -200,7 +201,7 @@ def bpe_encode(tj, text):
 def make(args):
     torch.manual_seed(args.seed)
     os.makedirs(args.dir, exist_ok=True)
-    tj = tokenizer_json("qwen2" if args.arch == "qwen2" else "gpt2", args.merges)
+    tj = tokenizer_json("qwen2" if args.arch == "qwen2" else "gpt2", args.merges, ("<|im_start|>", "<|im_end|>") if args.chat_template else ())
     V = len(tj["model"]["vocab"]) + len(tj["added_tokens"]) + args.extra_vocab
     eos = tj["added_tokens"][0]["id"]
     D, L, H = args.hidden, args.layers, args.heads
