@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { NATIVE_BACKEND, nativeBackendStatus } from '../model/native-backend.ts';
 import { getScheme } from '../data/labels.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { importHF } from '../model/hf/load.ts';
@@ -22,7 +23,8 @@ const CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}
 let root: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'lref-hf-chain-'));
-  await tf.setBackend('cpu');
+  // lref-native where built (the tfjs cpu backend takes minutes for these steps); logits are checked on both in hf.test.ts.
+  await tf.setBackend(nativeBackendStatus().registered ? NATIVE_BACKEND : 'cpu');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
