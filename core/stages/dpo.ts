@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { DecoderLM } from '../model/gpt.ts';
 import type { CausalLM } from '../model/lm.ts';
 import type { AdamW } from '../train/adamw.ts';
 import { makeBatch, type LMExample, type TokenBatch } from '../train/batch.ts';

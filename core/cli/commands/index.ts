@@ -15,7 +15,7 @@ import { serveCommand } from './serve.ts';
 import { runsDiffCommand, runsListCommand, runsShowCommand } from './runs.ts';
 import { importPredictionsCommand } from './import-predictions.ts';
 import { judgeCommand } from './judge.ts';
-import { modelImportCommand, modelInspectCommand } from './model.ts';
+import { modelExportCommand, modelImportCommand, modelInspectCommand } from './model.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -26,6 +26,7 @@ export const COMMANDS: Command[] = [
   pretrainCommand,
   modelImportCommand,
   modelInspectCommand,
+  modelExportCommand,
   pipelineCommand,
   studyCommand,
   evalCommand,

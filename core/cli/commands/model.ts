@@ -7,6 +7,7 @@ import { importHF, loadHFModel, openHF } from '../../model/hf/load.ts';
 import { specParamCount } from '../../model/hf/config.ts';
 import { HFTokenizer } from '../../model/hf/tokenizer.ts';
 import { KVCache } from '../../model/gpt.ts';
+import { exportHFJudge, loadHFAdapter } from '../../stages/hf-relevance.ts';
 
 export const modelImportCommand: Command = {
   name: 'model import',
@@ -94,6 +95,33 @@ export const modelInspectCommand: Command = {
         io.out(`greedy ${JSON.stringify(info.greedy_ids)} ${JSON.stringify(info.greedy_text)}`);
       }
     }
+    return 0;
+  },
+};
+
+export const modelExportCommand: Command = {
+  name: 'model export',
+  summary: 'Merge LoRA adapters (from `lref train --model`) into their base and write a folder `lref serve` can serve',
+  usage: 'model export ADAPTER_DIR --out DIR [--base MODEL_DIR]',
+  examples: ['lref model export /tmp/lora --out /tmp/judge && lref serve /tmp/judge --port 8000'],
+  options: { out: { type: 'string' }, base: { type: 'string' }, backend: { type: 'string' } },
+  optionHelp: {
+    out: 'the new folder: merged model.safetensors, config and tokenizer files, lref-judge.json',
+    base: 'the base model folder (default: the path adapter_config.json names)',
+    backend: 'pin a TF.js backend (default: the fastest available)',
+  },
+  async run(args, io) {
+    if (args.positionals.length !== 1) throw new UserError(`expected one ADAPTER_DIR\n\nUsage: lref ${this.usage}`);
+    const out = optString(args, 'out');
+    if (!out) throw new UserError(`--out DIR is required\n\nUsage: lref ${this.usage}`);
+    await initBackend(optString(args, 'backend'));
+    const rm = loadHFAdapter(args.positionals[0], optString(args, 'base'));
+    try {
+      exportHFJudge(rm, out);
+    } finally {
+      rm.model.dispose();
+    }
+    io.out(`merged ${rm.model.loraConfig()?.targets.join(', ')} adapters into ${rm.model.spec.modelType} → ${out}`);
     return 0;
   },
 };

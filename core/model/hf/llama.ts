@@ -68,7 +68,7 @@ export class LlamaLM extends HFCausalLM {
   }
 
   protected trunk(ids: tf.Tensor2D, opts: ForwardOptions, cache?: KVCache): tf.Tensor2D {
-    const { hidden: D, heads: H, kvHeads: KV, headDim: hd, normEps: eps } = this.spec;
+    const { heads: H, kvHeads: KV, headDim: hd, normEps: eps } = this.spec;
     const [B, T] = ids.shape;
     const start = cache?.length ?? 0;
     this.checkInput(T, start);
