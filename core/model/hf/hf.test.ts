@@ -189,3 +189,35 @@ describe.skipIf(!haveTorch)('tokenizer ids match the reference byte-level BPE on
     });
   }
 });
+
+describe.skipIf(!haveTorch)('lref model import / inspect', () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { cli: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), errRaw: () => {}, isTTY: false }, out, err };
+  };
+  it('inspect --json on the HF folder and on its import: ids, last_logits (the reference\'s), greedy_ids', async () => {
+    const { main } = await import('../../cli/main.ts');
+    const out = join(root, 'cli-gpt2');
+    const a = io();
+    expect(await main(['model', 'import', dir('gpt2'), '--out', out], a.cli)).toBe(0);
+    expect(a.out[0]).toMatch(/^gpt2 · 0\.\dM parameters · 2 layers × 32/);
+    const text = 'Café 12 oz. tumbler';
+    const results = [];
+    for (const d of [dir('gpt2'), out]) {
+      const b = io();
+      expect(await main(['model', 'inspect', d, '--text', text, '--json', '--backend', 'cpu'], b.cli)).toBe(0);
+      results.push(JSON.parse(b.out[0]) as { ids: number[]; last_logits: number[]; greedy_ids: number[]; arch: string });
+    }
+    expect(results[0].arch).toBe('gpt2');
+    expect(results[1].ids).toEqual(results[0].ids);
+    expect(results[1].greedy_ids).toEqual(results[0].greedy_ids);
+    expect(results[0].greedy_ids).toHaveLength(8);
+    const ref = JSON.parse(execFileSync(PY, [REF, 'tokenize', dir('gpt2')], { input: JSON.stringify([text]), encoding: 'utf8' }))[0];
+    expect(results[0].ids).toEqual(ref);
+    const logits = refLogits(dir('gpt2'), ref);
+    expect(maxAbsDiff(results[1].last_logits, logits[logits.length - 1])).toBeLessThan(1e-4);
+    const c = io();
+    await expect(main(['model', 'import', dir('gpt2'), '--out', out], c.cli)).resolves.not.toBe(0);
+  });
+});

@@ -203,6 +203,7 @@ def make(args):
     os.makedirs(args.dir, exist_ok=True)
     tj = tokenizer_json("qwen2" if args.arch == "qwen2" else "gpt2", args.merges, ("<|im_start|>", "<|im_end|>") if args.chat_template else ())
     V = len(tj["model"]["vocab"]) + len(tj["added_tokens"]) + args.extra_vocab
+    V = max(V, args.vocab_size)
     eos = tj["added_tokens"][0]["id"]
     D, L, H = args.hidden, args.layers, args.heads
     r = lambda *s: torch.randn(*s) * args.std
@@ -381,6 +382,7 @@ def main():
     m.add_argument("--shards", type=int, default=1)
     m.add_argument("--merges", type=int, default=200)
     m.add_argument("--extra-vocab", type=int, default=0)
+    m.add_argument("--vocab-size", type=int, default=0, help="pad the vocabulary to this size (benchmark shapes)")
     m.add_argument("--std", type=float, default=0.2)
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--chat-template", default=None)
