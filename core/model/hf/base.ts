@@ -142,7 +142,7 @@ export abstract class HFCausalLM implements CausalLM {
     return this.lora?.cfg;
   }
 
-  /** Trainable parameters: the adapters when attached, else every base weight (full fine-tuning). */
+  /** Trainable parameters: the adapters. Full fine-tuning of an imported base is not offered (memory: AdamW triples it). */
   params(): Map<string, tf.Variable> {
     if (this.lora) return new Map(this.lora.vars);
     throw new Error(`${this.spec.modelType}: an imported model trains through LoRA adapters; call attachLora() first`);
