@@ -44,7 +44,7 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'lref-hf-'));
   if (!haveTorch) return;
   for (const [c, args] of Object.entries(CASES)) py('make', join(root, c), ...args);
-}, 120_000);
+}, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function maxAbsDiff(ours: ArrayLike<number>, ref: number[]): number {
