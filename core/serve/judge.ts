@@ -7,12 +7,28 @@ import { UserError } from '../util/errors.ts';
 import type { RelevancePair } from './protocol.ts';
 
 /**
+ * What `lref serve` needs of a model: a bundle's (BundleJudge) or an exported imported model's
+ * (HFJudge in hf-judge.ts).
+ */
+export interface ServedJudge {
+  readonly name: string;
+  readonly info: { scheme: string };
+  readonly rm: { scheme: RelevanceModel['scheme']; tokenizer: { encode(text: string): number[] } };
+  readonly writesRationale: boolean;
+  toPair(p: RelevancePair, i: number): PairRecord;
+  score(pairs: readonly PairRecord[], batchSize: number): LabelPrediction[];
+  generate(pairs: readonly PairRecord[], maxNewTokens: number): CotPrediction[] | undefined;
+  promptTokens(pair: PairRecord): number;
+  dispose(): void;
+}
+
+/**
  * A bundle's model behind `lref serve`: grading by scoring the label tokens at the answer position
  * (predictLabels — the same call `lref eval` makes, so a pair gets the same grade and probabilities
  * from both), and generation of rationale + grade for CoT variants (predictWithRationale, as the
  * pipeline evaluates them). Label-only variants write no rationale.
  */
-export class BundleJudge {
+export class BundleJudge implements ServedJudge {
   private constructor(
     readonly dir: string,
     readonly info: BundleInfo,

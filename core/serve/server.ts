@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import { apiError, ChatRequest, issueText, pairFromChat, RelevanceRequest, type RelevanceResult } from './protocol.ts';
-import type { BundleJudge } from './judge.ts';
+import type { ServedJudge } from './judge.ts';
 import { QueueFullError, WorkQueue, type QueueStats } from './queue.ts';
 
 /**
@@ -58,7 +58,7 @@ class HttpError extends Error {
   }
 }
 
-export async function startServer(judge: BundleJudge, opts: ServeOptions = {}): Promise<RunningServer> {
+export async function startServer(judge: ServedJudge, opts: ServeOptions = {}): Promise<RunningServer> {
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const maxNewTokens = opts.maxNewTokens ?? 64;
   const queue = new WorkQueue(judge, { maxQueue: opts.maxQueue ?? 256, maxBatchPairs: opts.maxBatchPairs ?? 64 });
@@ -211,11 +211,11 @@ function parse<S extends z.ZodType>(schema: S, json: unknown): z.output<S> {
   throw new HttpError(400, message, 'invalid_request_error', null, param);
 }
 
-function modelCard(judge: BundleJudge, created: number) {
+function modelCard(judge: ServedJudge, created: number) {
   return { id: judge.name, object: 'model', created, owned_by: 'lref', scheme: judge.info.scheme, labels: [...judge.rm.scheme.labels] };
 }
 
-function health(judge: BundleJudge, q: QueueStats, closing: boolean) {
+function health(judge: ServedJudge, q: QueueStats, closing: boolean) {
   const m = process.memoryUsage();
   // tensors: a count that grows with traffic is a leak in the model path
   return { status: closing ? 'closing' : 'ok', model: judge.name, queue: q, memory: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, tensors: tf.memory().numTensors } };

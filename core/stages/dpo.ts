@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { DecoderLM } from '../model/gpt.ts';
+import type { CausalLM } from '../model/lm.ts';
 import type { AdamW } from '../train/adamw.ts';
 import { makeBatch, type LMExample, type TokenBatch } from '../train/batch.ts';
 import { batchIndices, makeOptimizer } from '../train/loop.ts';
@@ -110,7 +110,7 @@ export function preferenceBatch(prefs: readonly PreferencePair[], contextLength:
 }
 
 /** Σ log p(completion) of chosen and rejected under `model`, in batches, no gradients. */
-export function sequenceLogpsOf(model: DecoderLM, prefs: readonly PreferencePair[], padId: number, batchSize: number): ReferenceLogps {
+export function sequenceLogpsOf(model: CausalLM, prefs: readonly PreferencePair[], padId: number, batchSize: number): ReferenceLogps {
   const n = prefs.length;
   const out: ReferenceLogps = { chosen: new Float32Array(n), rejected: new Float32Array(n) };
   for (let i = 0; i < n; i += batchSize) {
@@ -138,7 +138,7 @@ export interface DpoStepResult {
  * differ at step 0 by noise alone and the implicit rewards would be noise too.
  */
 export function dpoStep(
-  policy: DecoderLM,
+  policy: CausalLM,
   optimizer: AdamW,
   prefs: readonly PreferencePair[],
   ref: ReferenceLogps,

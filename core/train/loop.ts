@@ -1,5 +1,5 @@
 import type { TrainConfig } from '../model/config.ts';
-import type { DecoderLM } from '../model/gpt.ts';
+import type { CausalLM } from '../model/lm.ts';
 import { Rng, hash32 } from '../util/rng.ts';
 import { AdamW } from './adamw.ts';
 import { makeBatch, type BatchOptions, type LMExample } from './batch.ts';
@@ -51,7 +51,7 @@ export function batchIndices(n: number, batchSize: number, seed: number, step: n
 }
 
 /** Trains `model` on completion tokens of `examples`; returns the per-step losses. */
-export function trainLM(model: DecoderLM, examples: LMExample[], cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
+export function trainLM(model: CausalLM, examples: LMExample[], cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
   const optimizer = hooks.optimizer ?? makeOptimizer(model, cfg);
   const losses: number[] = [];
   const start = hooks.startStep ?? 0;

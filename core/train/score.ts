@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { DecoderLM } from '../model/gpt.ts';
+import type { CausalLM } from '../model/lm.ts';
 import { truncatePrompt } from './batch.ts';
 
 export interface ScoreOptions {
@@ -15,7 +15,7 @@ export interface ScoreOptions {
  * Returns probs[prompt][label] in the order of `labelTokenIds`.
  */
 export function scoreLabels(
-  model: DecoderLM,
+  model: CausalLM,
   prompts: number[][],
   labelTokenIds: number[],
   batchSize: number,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { DecoderLM, ForwardOptions } from '../model/gpt.ts';
+import type { ForwardOptions } from '../model/gpt.ts';
+import type { CausalLM } from '../model/lm.ts';
 import { embed, tokenLogProbs } from '../model/ops.ts';
 import { onNative, sumSquares } from '../model/native-ops.ts';
 import type { AdamW } from './adamw.ts';
@@ -44,7 +45,7 @@ function maskedRows(batch: TokenBatch, opt: LossOptions['maskedHead']): Int32Arr
  * Padding needs no attention mask in a causal model: pads sit after every real token, so no real
  * position can see them.
  */
-function lossLogProbs(model: DecoderLM, batch: TokenBatch, opts: LossOptions) {
+function lossLogProbs(model: CausalLM, batch: TokenBatch, opts: LossOptions) {
   const { maskedHead, ...fwd } = opts;
   const t = batchTensors(batch);
   const forward = { ...fwd, attentionMask: model.config.causal ? undefined : t.attention };
@@ -60,7 +61,7 @@ function lossLogProbs(model: DecoderLM, batch: TokenBatch, opts: LossOptions) {
 }
 
 /** Mean cross-entropy over the completion tokens (lossMask = 1) of the batch: a scalar. */
-export function lmLoss(model: DecoderLM, batch: TokenBatch, opts: LossOptions = {}): tf.Scalar {
+export function lmLoss(model: CausalLM, batch: TokenBatch, opts: LossOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const { lp, weights } = lossLogProbs(model, batch, opts);
     return tf.div(tf.neg(tf.sum(tf.mul(lp, weights))), tf.maximum(tf.sum(weights), 1)) as tf.Scalar;
@@ -70,7 +71,7 @@ export function lmLoss(model: DecoderLM, batch: TokenBatch, opts: LossOptions = 
 /**
  * Σ log p(completion token) per row over the loss mask → [B]; differentiable (DPO's log π(y|x)).
  */
-export function sequenceLogProbs(model: DecoderLM, batch: TokenBatch, opts: LossOptions = {}): tf.Tensor1D {
+export function sequenceLogProbs(model: CausalLM, batch: TokenBatch, opts: LossOptions = {}): tf.Tensor1D {
   return tf.tidy(() => {
     const { batchSize: B, seqLen: T } = batch;
     const { lp, weights, rows } = lossLogProbs(model, batch, opts);
@@ -161,12 +162,12 @@ function checkFinite(loss: number, gradNorm: number): void {
 }
 
 /** One SFT step on a batch: completion-token cross-entropy. */
-export function trainStep(model: DecoderLM, optimizer: AdamW, batch: TokenBatch, opts: StepOptions): StepResult {
+export function trainStep(model: CausalLM, optimizer: AdamW, batch: TokenBatch, opts: StepOptions): StepResult {
   return optimizeStep(model, optimizer, () => lmLoss(model, batch, { training: true, dropoutSeed: opts.dropoutSeed }), opts);
 }
 
 /** Loss without training (dropout off, no gradients). */
-export function evalLoss(model: DecoderLM, batch: TokenBatch): number {
+export function evalLoss(model: CausalLM, batch: TokenBatch): number {
   const l = lmLoss(model, batch);
   const v = l.dataSync()[0];
   l.dispose();

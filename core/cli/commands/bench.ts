@@ -32,8 +32,10 @@ export const benchCommand: Command = {
     'no-torch': { type: 'boolean' },
     'no-kernels': { type: 'boolean' },
     out: { type: 'string' },
+    hf: { type: 'boolean' },
   },
   optionHelp: {
+    hf: 'only the imported-model figures: a random 135M Llama-shaped model scoring pairs and one LoRA step, beside PyTorch (several minutes)',
     json: 'print the report as JSON instead of tables',
     presets: `model presets to run (${PRESETS.join(', ')}; default both)`,
     backends: `TF.js backends in order (default ${DEFAULT_BACKENDS.join(',')}; cpu gets one timed step)`,
@@ -44,6 +46,18 @@ export const benchCommand: Command = {
     out: 'also write the JSON report to this file',
   },
   async run(args, io) {
+    if (optBool(args, 'hf')) {
+      // Not part of the default run (minutes, and a 270 MB temp checkpoint): see bench/hf-bench.ts.
+      const { initBackend } = await import('../../model/backend.ts');
+      await initBackend();
+      const { runHFBench } = await import('../../../bench/hf-bench.ts');
+      const report = await runHFBench({ batch: 8, seq: 64, repeat: optInt(args, 'repeat', 3, 1, 100), threads: 2, torch: !optBool(args, 'no-torch') }, (l) => io.err(l));
+      const json = JSON.stringify(report, null, 2);
+      const out = optString(args, 'out');
+      if (out) writeFileAtomic(out, json + '\n');
+      io.out(json);
+      return 0;
+    }
     const presets = list(optString(args, 'presets'), [...PRESETS]);
     for (const p of presets) {
       if (!(PRESETS as readonly string[]).includes(p)) throw new UserError(`--presets: unknown preset "${p}" (known: ${PRESETS.join(', ')})`);

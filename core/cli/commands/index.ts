@@ -15,6 +15,7 @@ import { serveCommand } from './serve.ts';
 import { runsDiffCommand, runsListCommand, runsShowCommand } from './runs.ts';
 import { importPredictionsCommand } from './import-predictions.ts';
 import { judgeCommand } from './judge.ts';
+import { modelExportCommand, modelImportCommand, modelInspectCommand } from './model.ts';
 
 /** Every `lref` command, in the order --help lists them. */
 export const COMMANDS: Command[] = [
@@ -23,6 +24,9 @@ export const COMMANDS: Command[] = [
   dataInspectCommand,
   trainCommand,
   pretrainCommand,
+  modelImportCommand,
+  modelInspectCommand,
+  modelExportCommand,
   pipelineCommand,
   studyCommand,
   evalCommand,

@@ -1,7 +1,10 @@
 import type { Command } from '../command.ts';
 import { optInt, optString } from '../args.ts';
 import { initBackend } from '../../model/backend.ts';
-import { BundleJudge } from '../../serve/judge.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BundleJudge, type ServedJudge } from '../../serve/judge.ts';
+import { HFJudge } from '../../serve/hf-judge.ts';
 import { startServer } from '../../serve/server.ts';
 import { UserError } from '../../util/errors.ts';
 
@@ -10,7 +13,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve a bundle over an OpenAI-compatible API (/v1/models, /v1/chat/completions) plus /v1/relevance and /healthz',
-  usage: 'serve BUNDLE [--host 127.0.0.1] [--port 8000] [--api-key-env VAR] [--max-queue N] [--max-batch N] [--max-body BYTES] [--backend B]',
+  usage: 'serve BUNDLE|--model MODEL_DIR [--host 127.0.0.1] [--port 8000] [--api-key-env VAR] [--max-queue N] [--max-batch N] [--max-body BYTES] [--backend B]',
   examples: [
     'lref serve /tmp/bundle --port 8000',
     'LREF_KEY=secret lref serve /tmp/bundle --host 0.0.0.0 --api-key-env LREF_KEY',
@@ -23,8 +26,10 @@ export const serveCommand: Command = {
     'max-batch': { type: 'string' },
     'max-body': { type: 'string' },
     backend: { type: 'string' },
+    model: { type: 'string' },
   },
   optionHelp: {
+    model: 'serve an exported imported model (`lref model export`: merged LoRA weights + lref-judge.json) instead of a bundle',
     host: 'address to listen on (default 127.0.0.1: loopback only)',
     port: 'port (default 8000; 0 picks a free one)',
     'api-key-env': 'name of an environment variable holding the bearer key clients must send',
@@ -34,7 +39,7 @@ export const serveCommand: Command = {
     backend: 'pin a TF.js backend (default: the fastest available)',
   },
   async run(args, io) {
-    const bundle = args.positionals[0];
+    const bundle = args.positionals[0] ?? optString(args, 'model');
     if (!bundle) throw new UserError('BUNDLE (a folder written by `lref export --to bundle`) is required');
     const host = optString(args, 'host') ?? '127.0.0.1';
     const keyEnv = optString(args, 'api-key-env');
@@ -45,7 +50,8 @@ export const serveCommand: Command = {
     }
     if (!LOOPBACK.has(host) && !apiKey) io.err(`lref serve: warning: listening on ${host} without --api-key-env; anyone who can reach it can use it`);
     const backend = await initBackend(optString(args, 'backend'));
-    const judge = BundleJudge.load(bundle);
+    // An exported imported model carries lref-judge.json; a bundle its manifest.
+    const judge: ServedJudge = existsSync(join(bundle, 'lref-judge.json')) ? HFJudge.load(bundle) : BundleJudge.load(bundle);
     const running = await startServer(judge, {
       host,
       port: optInt(args, 'port', 8000, 0, 65535),

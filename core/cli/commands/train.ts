@@ -18,6 +18,7 @@ import { majorityLabel } from '../../eval/baseline.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { UserError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
+import { HF_TRAIN_HELP, HF_TRAIN_OPTIONS, runHFTrain } from './hf-train.ts';
 
 /** The tokenizer learns from at most this many training pairs: enough for merges, bounded time. */
 const TOKENIZER_SAMPLE = 20_000;
@@ -35,6 +36,7 @@ export const trainCommand: Command = {
   examples: [
     'lref train --data /tmp/s.jsonl --preset tiny --steps 300 --out /tmp/m',
     'lref train --data ../shared/data/crowdflower/train.csv --format crowdflower --steps 600 --out /tmp/cf',
+    'lref train --model models/smollm2-135m --data /tmp/s.jsonl --steps 100 --dpo-steps 20 --out /tmp/lora',
   ],
   options: {
     data: { type: 'string' },
@@ -47,6 +49,7 @@ export const trainCommand: Command = {
     backend: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
+    ...HF_TRAIN_OPTIONS,
   },
   optionHelp: {
     data: 'the pairs to train on (split by query: 80% train, 10% valid, 10% test)',
@@ -59,8 +62,11 @@ export const trainCommand: Command = {
     backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
     out: 'folder for the checkpoint, lref-model.json and metrics.json',
     json: 'no progress bar; print one JSON line at the end',
+    ...HF_TRAIN_HELP,
   },
   async run(args, io) {
+    // A pretrained model from `lref model import`: LoRA fine-tuning (hf-train.ts).
+    if (optString(args, 'model') !== undefined) return runHFTrain(args, io);
     const json = optBool(args, 'json');
     const dataPath = reqString(args, 'data');
     const out = reqString(args, 'out');

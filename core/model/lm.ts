@@ -1,0 +1,23 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ForwardOptions, KVCache } from './gpt.ts';
+
+/**
+ * What the stages, the training loop and decoding use of a causal LM: DecoderLM (ours, from
+ * scratch) and the imported Hugging Face models (core/model/hf/) both satisfy it, so a stage
+ * typed against it runs on either.
+ */
+export interface CausalLM {
+  readonly config: { contextLength: number; vocabSize: number; dModel: number; causal: boolean; seed: number };
+  hidden(ids: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
+  forward(ids: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor3D;
+  logitsFlat(ids: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor2D;
+  head(h: tf.Tensor2D): tf.Tensor2D;
+  headFor(h: tf.Tensor2D, tokenIds: number[]): tf.Tensor2D;
+  decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D;
+  /** The trainable parameters (for an adapter-tuned model: the adapters only). */
+  params(): Map<string, tf.Variable>;
+  numParams(): number;
+  assignParams(values: Map<string, Float32Array>): void;
+  clone(): CausalLM;
+  dispose(): void;
+}
