@@ -8,6 +8,7 @@ import { inputError, UserError } from '../util/errors.ts';
 import { CrossEncoderConfig } from './baselines/cross-encoder.ts';
 import { CotConfig } from './cot.ts';
 import { DpoConfig, MineConfig } from './dpo.ts';
+import { PipelinePretrain } from './pretrain.ts';
 import { SelectionConfig } from './select-rule.ts';
 
 /**
@@ -64,6 +65,8 @@ export const PipelineConfig = z
     stopAfter: z.enum(['sft_all', 'dpo']).default('dpo'),
     /** a folder from `lref pretrain`: its tokenizer and model replace tokenizer.* and model.*, and every decoder variant starts from its weights */
     pretrained: z.string().min(1).optional(),
+    /** pretrain the base inside the run (core/stages/pretrain.ts); ignored when `pretrained` names a folder */
+    pretrain: PipelinePretrain.optional(),
     data: DataConfig,
     /** by query: no query is in two splits */
     split: z
@@ -115,6 +118,13 @@ export const PipelineConfig = z
          * without a gain. Lets a long schedule be set without overfitting a small train split.
          */
         earlyStop: z.object({ every: z.number().int().min(1), patience: z.number().int().min(1).default(3) }).strict().optional(),
+        /**
+         * How the label SFT variants turn grade probabilities into a grade. 'argmax'; or 'balanced':
+         * argmax of log p − log(the grade's share of the variant's training pairs), so a model trained
+         * on skewed grades stops leaning to the common ones (what macro-F1 rewards; the lexical
+         * baseline tunes its thresholds for macro-F1 too).
+         */
+        decision: z.enum(['argmax', 'balanced']).default('argmax'),
       })
       .strict(),
     selection: SelectionConfig,
