@@ -8,7 +8,7 @@ import { bufferIO } from './helpers/io.ts';
 import { initBackend } from '../core/model/backend.ts';
 import { generateDataset } from '../core/data/synth/generate.ts';
 import { readRun } from '../core/runs/store.ts';
-import { loadPretrained, PRETRAIN_CARD, runPretrain } from '../core/stages/pretrain.ts';
+import { loadPretrained, PRETRAIN_CARD, runPretrain, type PipelinePretrain } from '../core/stages/pretrain.ts';
 import { loadPipelineConfig } from '../core/stages/pipeline-config.ts';
 import { runPipeline } from '../core/stages/pipeline.ts';
 
@@ -79,7 +79,7 @@ describe('pretrain', () => {
     expect(logs[0].some((l) => l.startsWith(`pretrained: ${shared} (`))).toBe(true);
     expect(logs[1]).toContain(`pretrain: reusing ${shared}`);
     // Another recipe into the same folder is refused.
-    await expect(runPipeline({ ...cfg, pretrain: { ...cfg.pretrain!, steps: 7 } }, { outDir: join(root, 'inline-x'), backend: 'wasm', pretrainDir: shared })).rejects.toThrow(`${shared}: holds a base pretrained with another config`);
+    await expect(runPipeline({ ...cfg, pretrain: { ...(cfg.pretrain as PipelinePretrain), steps: 7 } }, { outDir: join(root, 'inline-x'), backend: 'wasm', pretrainDir: shared })).rejects.toThrow(`${shared}: holds a base pretrained with another config`);
     // Without a shared folder the run keeps its base inside its own folder.
     await runPipeline({ ...cfg, seed: 3 }, { outDir: join(root, 'inline-3'), backend: 'wasm' });
     expect(readFileSync(join(root, 'inline-3', 'pretrained', PRETRAIN_CARD), 'utf8')).toContain('"steps": 6');
