@@ -118,13 +118,6 @@ export const PipelineConfig = z
          * without a gain. Lets a long schedule be set without overfitting a small train split.
          */
         earlyStop: z.object({ every: z.number().int().min(1), patience: z.number().int().min(1).default(3) }).strict().optional(),
-        /**
-         * How the label SFT variants turn grade probabilities into a grade. 'argmax'; or 'balanced':
-         * argmax of log p − log(the grade's share of the variant's training pairs), so a model trained
-         * on skewed grades stops leaning to the common ones (what macro-F1 rewards; the lexical
-         * baseline tunes its thresholds for macro-F1 too).
-         */
-        decision: z.enum(['argmax', 'balanced']).default('argmax'),
       })
       .strict(),
     selection: SelectionConfig,

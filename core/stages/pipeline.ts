@@ -226,7 +226,6 @@ async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (Ret
         modelConfig,
         trainConfig: tc,
         init,
-        decision: cfg.train.decision,
         hooks: {
           optimizer,
           onStep: (step, loss) => {

@@ -33,12 +33,6 @@ export interface RelevanceModel {
   model: DecoderLM;
   tokenizer: Tokenizer;
   scheme: LabelScheme;
-  /**
-   * Added to each label's log-probability before the argmax (scheme order); absent = plain argmax.
-   * `balancedBias` makes it −log(train share): a model trained on skewed grades leans to the common
-   * ones, which costs macro-F1 (the lexical baseline tunes its thresholds for macro-F1 likewise).
-   */
-  labelBias?: readonly number[];
   template: PromptTemplate;
 }
 
@@ -106,8 +100,6 @@ export interface TrainLabelOptions {
    * checks without a gain. Choices made this way belong on the valid split, never the test split.
    */
   validate?: { pairs: readonly PairRecord[]; every: number; patience: number; score: (gold: string[], pred: string[]) => number; batchSize?: number };
-  /** 'balanced': the model decides with `balancedBias` of its own training labels, in validation too */
-  decision?: 'argmax' | 'balanced';
 }
 
 /** One early-stopping check: the step after which the model was scored, and its score. */
@@ -129,7 +121,7 @@ export function trainLabelModel(
   const labels = opts.labels ?? pairs.map((p) => p.label);
   const examples = labelExamples(tok, template, pairs, labels, model.config.contextLength);
   const hooks: TrainHooks = { batch: { padTo: 'longest', ...opts.hooks?.batch }, ...opts.hooks };
-  const rm: RelevanceModel = { model, tokenizer: tok, scheme, template, ...(opts.decision === 'balanced' ? { labelBias: balancedBias(scheme, labels) } : {}) };
+  const rm: RelevanceModel = { model, tokenizer: tok, scheme, template };
   const v = opts.validate;
   if (!v || v.pairs.length === 0) {
     const result = trainLM(model, examples, opts.trainConfig, hooks);
@@ -167,30 +159,14 @@ function snapshot(model: DecoderLM): Map<string, Float32Array> {
   return out;
 }
 
-/**
- * The balanced decision's offsets: −log of each label's share of `labels` (add-one smoothed, so a
- * grade absent from training is not infinitely favoured), in scheme order.
- */
-export function balancedBias(scheme: LabelScheme, labels: readonly string[]): number[] {
-  const counts = scheme.labels.map(() => 1);
-  for (const l of labels) {
-    const i = scheme.labels.indexOf(l);
-    if (i >= 0) counts[i]++;
-  }
-  const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => -Math.log(c / total));
-}
-
-/** Scores every pair: one forward pass per batch, argmax over the scheme's label tokens (plus `labelBias`). */
+/** Scores every pair: one forward pass per batch, argmax over the scheme's label tokens. */
 export function predictLabels(rm: RelevanceModel, pairs: readonly PairRecord[], batchSize = 64): LabelPrediction[] {
   if (pairs.length === 0) return [];
   const labelIds = rm.tokenizer.labelTokenIds(rm.scheme);
   const probs = scoreLabels(rm.model, encodePrompts(rm, pairs), labelIds, batchSize, { padId: rm.tokenizer.padId });
-  const bias = rm.labelBias;
-  const at = (row: number[], i: number) => (bias ? Math.log(row[i]) + bias[i] : row[i]);
   return probs.map((row) => {
     let best = 0;
-    for (let i = 1; i < row.length; i++) if (at(row, i) > at(row, best)) best = i;
+    for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
     const named: Record<string, number> = {};
     rm.scheme.labels.forEach((l, i) => (named[l] = row[i]));
     return { label: rm.scheme.labels[best], probs: named };
@@ -209,8 +185,6 @@ export const ModelCard = z.object({
   created: z.string(),
   /** free-form provenance: data file, format, seed, steps, split sizes */
   provenance: z.record(z.string(), z.unknown()).default({}),
-  /** RelevanceModel.labelBias, so a loaded model decides as it did in its run */
-  label_bias: z.array(z.number()).optional(),
 });
 export type ModelCard = z.infer<typeof ModelCard>;
 
@@ -228,7 +202,6 @@ export function saveRelevanceModel(
     backend: info.backend,
     created: new Date().toISOString(),
     provenance: info.provenance ?? {},
-    ...(rm.labelBias ? { label_bias: [...rm.labelBias] } : {}),
   };
   writeFileAtomic(join(dir, 'lref-model.json'), JSON.stringify(card, null, 1) + '\n');
 }
@@ -256,7 +229,6 @@ export function loadRelevanceModel(dir: string): RelevanceModel & { card: ModelC
     tokenizer,
     scheme: getScheme(card.scheme),
     template: parseTemplate(card.template, cardFile),
-    ...(card.label_bias ? { labelBias: card.label_bias } : {}),
     card,
     step: loaded.step,
   };
