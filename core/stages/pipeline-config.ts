@@ -8,6 +8,7 @@ import { inputError, UserError } from '../util/errors.ts';
 import { CrossEncoderConfig } from './baselines/cross-encoder.ts';
 import { CotConfig } from './cot.ts';
 import { DpoConfig, MineConfig } from './dpo.ts';
+import { PipelinePretrain } from './pretrain.ts';
 import { SelectionConfig } from './select-rule.ts';
 
 /**
@@ -64,6 +65,8 @@ export const PipelineConfig = z
     stopAfter: z.enum(['sft_all', 'dpo']).default('dpo'),
     /** a folder from `lref pretrain`: its tokenizer and model replace tokenizer.* and model.*, and every decoder variant starts from its weights */
     pretrained: z.string().min(1).optional(),
+    /** pretrain the base inside the run (core/stages/pretrain.ts); ignored when `pretrained` names a folder; false: a random init */
+    pretrain: z.union([PipelinePretrain, z.literal(false)]).optional(),
     data: DataConfig,
     /** by query: no query is in two splits */
     split: z
