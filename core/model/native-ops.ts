@@ -24,6 +24,7 @@ const LINEAR = 'LrefLinear';
 const QKV = 'LrefQKV';
 const SOFTMAX = 'LrefSoftmax';
 const SOFTMAX_GRAD = 'LrefSoftmaxGrad';
+const RAGGED_SOFTMAX = 'LrefRaggedSoftmax';
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function onNative(): boolean {
@@ -94,6 +95,28 @@ export function softmax<R extends tf.Tensor>(x: R): R {
 export function causalSoftmax<R extends tf.Tensor>(x: R, offset: number): R {
   if (!onNative()) throw new Error('causalSoftmax: lref-native only (elsewhere add the causal bias)');
   return tf.engine().runKernel(SOFTMAX, { x }, { causalOffset: offset }) as R;
+}
+
+/**
+ * Softmax of scores x [B, ..., Tk] where batch row b sees only keys 0..lengths[b]−1 (later keys get
+ * probability 0): batched decoding, where each row's cache holds its own number of tokens. On
+ * 'lref-native' each row is the same native call the one-row causal softmax makes, so a row's
+ * probabilities are bitwise those of decoding it alone; elsewhere a −1e9 bias, then tf.softmax.
+ */
+export function raggedSoftmax<R extends tf.Tensor>(x: R, lengths: readonly number[]): R {
+  const B = x.shape[0];
+  const Tk = x.shape[x.rank - 1];
+  tf.util.assert(x.rank >= 2 && lengths.length === B && lengths.every((n) => Number.isInteger(n) && n >= 1 && n <= Tk),
+    () => `raggedSoftmax: ${lengths.length} lengths in 1..${Tk} for scores ${x.shape}`);
+  if (onNative()) return tf.engine().runKernel(RAGGED_SOFTMAX, { x }, { lengths: [...lengths] }) as R;
+  return tf.tidy(() => tf.softmax(tf.add(x, raggedBias(lengths, Tk, x.rank)))) as R;
+}
+
+/** [B, 1, …, Tk] additive mask: 0 on row b's first lengths[b] keys, −1e9 after. */
+export function raggedBias(lengths: readonly number[], Tk: number, rank: number): tf.Tensor {
+  const bias = new Float32Array(lengths.length * Tk);
+  lengths.forEach((n, b) => bias.fill(-1e9, b * Tk + n, (b + 1) * Tk));
+  return tf.tensor(bias, [lengths.length, ...new Array<number>(rank - 2).fill(1), Tk]);
 }
 
 /**
@@ -250,6 +273,18 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       else if (y.length > 0) addon.softmax(f32(backend, inputs.x), y, rows, cols);
       return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
     },
+    [RAGGED_SOFTMAX]: ({ inputs, backend, attrs }) => {
+      const [rows, cols] = rowsCols(inputs.x);
+      const y = outputArray(backend, rows * cols);
+      const lengths = attrs?.lengths as number[];
+      const per = rows / lengths.length; // rows of one batch row (heads × queries)
+      const x = f32(backend, inputs.x);
+      // One call per batch row: rows `cols` apart, each softmaxed over its first lengths[b] columns (offset = length − 1 with T = 1).
+      if (y.length > 0) {
+        lengths.forEach((n, b) => addon.softmaxCausal(x.subarray(b * per * cols, (b + 1) * per * cols), y.subarray(b * per * cols, (b + 1) * per * cols), per, cols, 1, n - 1));
+      }
+      return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
+    },
     [SOFTMAX_GRAD]: ({ inputs, backend }) => {
       const [rows, cols] = rowsCols(inputs.y);
       const dx = outputArray(backend, rows * cols);
@@ -332,6 +367,12 @@ export function registerFusedGradients(): void {
   });
   tf.registerGradient({
     kernelName: SOFTMAX,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => ({ x: () => run(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  });
+  // Masked keys have y = 0, so y·(dy − Σ dy·y) gives them no gradient, as the −1e9 bias does.
+  tf.registerGradient({
+    kernelName: RAGGED_SOFTMAX,
     outputsToSave: [true],
     gradFunc: (dy, saved) => ({ x: () => run(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
   });
