@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, type ModelConfigInput } from './config.ts';
 import { bmm, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
-import { causalSoftmax, onNative, qkvProjection, raggedBias, raggedSoftmax, softmax } from './native-ops.ts';
+import { cacheAppend, causalSoftmax, onNative, qkvProjection, raggedBias, raggedSoftmax, softmax } from './native-ops.ts';
 import { attnContext, attnScores } from './native-attention.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
@@ -70,9 +70,11 @@ export class KVCache {
 
   /**
    * One ragged cache whose row i is caches[i]'s single row (each from decoding one prompt alone),
-   * zero-padded to the longest. Takes ownership: the inputs are disposed.
+   * zero-padded to `slots` (default the longest): room reserved up front keeps every decode step's
+   * cache the same size, so the backend reuses its buffers instead of allocating a bigger one per
+   * step. Takes ownership: the inputs are disposed.
    */
-  static stack(caches: KVCache[]): KVCache {
+  static stack(caches: KVCache[], slots = 0): KVCache {
     const out = new KVCache();
     if (caches.length === 0) return out;
     const layout = caches[0].layout;
@@ -81,7 +83,7 @@ export class KVCache {
     }
     out.layout = layout;
     out.rowLengths = caches.map((c) => c.length);
-    out.length = Math.max(...out.rowLengths);
+    out.length = Math.max(slots, ...out.rowLengths);
     const [ka, va] = out.axes();
     const pad = (t: tf.Tensor, axis: number, n: number) => {
       if (n === 0) return t;
@@ -124,39 +126,23 @@ export class KVCache {
 
   /** cached + onehot(rowLengths)·x along `axis`: an exact write (the free slots hold zeros). */
   private place(cached: tf.Tensor, x: tf.Tensor, axis: number): tf.Tensor {
-    const slots = this.slotsAfterStep();
-    const grown = this.length < slots ? tf.concat([cached, tf.zeros(cached.shape.map((n, i) => (i === axis ? slots - this.length : n)))], axis) : cached;
-    const B = this.rowLengths!.length;
-    const hot = new Float32Array(B * slots);
-    this.rowLengths!.forEach((n, b) => (hot[b * slots + n] = 1));
-    const shape = x.shape.map((_, i) => (i === 0 ? B : i === axis ? slots : 1));
-    return tf.add(grown, tf.mul(tf.tensor(hot, shape), x));
+    return cacheAppend(cached, x, this.rowLengths!, this.slotsAfterStep(), axis);
   }
 
   /**
    * Keeps batch rows `rows` (beam search picks parents, possibly repeated; batched decoding drops
-   * finished rows); disposes the old tensors. Ragged: slots no kept row uses are cut off.
+   * finished rows); disposes the old tensors. A ragged cache keeps its slots (see stack).
    */
   reorder(rows: number[]): void {
+    if (rows.length === this.batchSize && rows.every((r, i) => r === i)) return; // nothing dropped or repeated
     const idx = tf.tensor1d(rows, 'int32');
-    const lengths = this.rowLengths ? rows.map((r) => this.rowLengths![r]) : undefined;
-    const slots = lengths && lengths.length > 0 ? Math.max(...lengths) : this.length;
-    const [ka, va] = this.axes();
-    const keep = (t: tf.Tensor, axis: number) =>
-      tf.keep(tf.tidy(() => {
-        const g = tf.gather(t, idx);
-        return slots < this.length ? tf.slice(g, 0, g.shape.map((n, i) => (i === axis ? slots : n))) : g;
-      }));
-    const nk = this.keys.map((k) => keep(k, ka));
-    const nv = this.values.map((v) => keep(v, va));
+    const nk = this.keys.map((k) => tf.keep(tf.gather(k, idx)));
+    const nv = this.values.map((v) => tf.keep(tf.gather(v, idx)));
     idx.dispose();
     this.dispose();
     this.keys = nk;
     this.values = nv;
-    if (lengths) {
-      this.rowLengths = lengths;
-      this.length = slots;
-    }
+    if (this.rowLengths) this.rowLengths = rows.map((r) => this.rowLengths![r]);
   }
 
   dispose(): void {

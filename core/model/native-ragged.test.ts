@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { NATIVE_BACKEND, nativeBackendStatus } from './native-backend.ts';
-import { raggedSoftmax } from './native-ops.ts';
+import { cacheAppend, raggedSoftmax } from './native-ops.ts';
 import { Rng } from '../util/rng.ts';
 
-// The ragged softmax of batched decoding (new kernel) against the tfjs cpu backend: values and gradients.
+// The ragged softmax and cache write of batched decoding (new kernels) against the tfjs cpu backend: values and gradients.
 const status = nativeBackendStatus();
 
 const shape = [3, 4, 1, 9]; // [B, H, T, Tk]
@@ -54,5 +54,31 @@ describe.skipIf(!status.registered)('raggedSoftmax on lref-native', () => {
     expect(() => raggedSoftmax(x, [5, 4])).toThrow(/lengths/);
     expect(() => raggedSoftmax(x, [4])).toThrow(/lengths/);
     x.dispose();
+  });
+});
+
+describe.skipIf(!status.registered)('cacheAppend on lref-native', () => {
+  async function append(backend: string, slots: number) {
+    await tf.setBackend(backend);
+    const rng = new Rng(8);
+    const lengths = [0, 3, slots - 1];
+    // A ragged cache: row b holds lengths[b] entries, zeros after (what the write relies on).
+    const cached = tf.tensor(Array.from({ length: 3 * 4 * 5 }, (_, i) => (Math.floor(i / 5) % 4 < lengths[Math.floor(i / 20)] ? rng.normal() : 0)), [3, 4, 5]);
+    const x = tf.tensor(Array.from({ length: 3 * 5 }, () => rng.normal()), [3, 1, 5]);
+    const dy = tf.tensor(Array.from({ length: 3 * slots * 5 }, () => rng.normal()), [3, slots, 5]);
+    const y = cacheAppend(cached, x, lengths, slots, 1);
+    const [dc, dx] = tf.grads((c: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(cacheAppend(c, v, lengths, slots, 1), dy)))([cached, x]);
+    const out = { shape: y.shape, y: Array.from(y.dataSync()), dc: Array.from(dc.dataSync()), dx: Array.from(dx.dataSync()) };
+    tf.dispose([cached, x, dy, y, dc, dx]);
+    return out;
+  }
+
+  it('equals the cpu composite (grow, one-hot write) exactly, values and gradients', async () => {
+    for (const slots of [4, 6]) {
+      const want = await append('cpu', slots);
+      const got = await append(NATIVE_BACKEND, slots);
+      expect(got.shape).toEqual([3, slots, 5]);
+      expect(got).toEqual(want);
+    }
   });
 });

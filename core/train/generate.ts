@@ -229,8 +229,11 @@ class BatchDecoder {
 
   constructor(private readonly model: DecoderLM) {}
 
-  /** Prefills each prompt alone, then stacks their caches; returns each prompt's next-token log-probs. */
-  start(prompts: number[][]): Float32Array[] {
+  /**
+   * Prefills each prompt alone, then stacks their caches with room for `newTokens[i]` more tokens
+   * on row i; returns each prompt's next-token log-probs.
+   */
+  start(prompts: number[][], newTokens: number[]): Float32Array[] {
     const caches: KVCache[] = [];
     const out: Float32Array[] = [];
     try {
@@ -246,7 +249,7 @@ class BatchDecoder {
       for (const c of caches) c.dispose();
       throw e;
     }
-    this.cache = KVCache.stack(caches);
+    this.cache = KVCache.stack(caches, Math.max(...prompts.map((p, i) => p.length + newTokens[i] - 1)));
     return out;
   }
 
@@ -299,7 +302,7 @@ function greedyChunk(model: DecoderLM, prompts: number[][], opts: GenerateOption
   let active = ps.map((_, i) => i).filter((i) => ns[i] > 0);
   const dec = new BatchDecoder(model);
   try {
-    let lps = active.length > 0 ? dec.start(active.map((i) => ps[i])) : [];
+    let lps = active.length > 0 ? dec.start(active.map((i) => ps[i]), active.map((i) => ns[i])) : [];
     for (let step = 0; active.length > 0; step++) {
       const keep: number[] = [];
       const tokens: number[] = [];
@@ -350,7 +353,7 @@ function beamChunk(model: DecoderLM, prompts: number[][], opts: BeamOptions, rul
   try {
     // Rows of the batch, group by group in order: group g's live beams are rows at[g] .. at[g]+live-1.
     let order = groups.map((_, g) => g).filter((g) => groups[g].open);
-    let lps = order.length > 0 ? dec.start(order.map((g) => ps[g])) : [];
+    let lps = order.length > 0 ? dec.start(order.map((g) => ps[g]), order.map((g) => groups[g].n)) : [];
     for (let step = 0; order.length > 0; step++) {
       const parents: number[] = [];
       const tokens: number[] = [];
