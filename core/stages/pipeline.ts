@@ -29,6 +29,7 @@ import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
+import { runHFPipeline } from './hf-pipeline.ts';
 import { loadPretrained } from './pretrain.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 import { cotDataset, labelDataset, preferenceDataset } from './stage-datasets.ts';
@@ -78,6 +79,11 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
+  // An imported Hugging Face model: every decoder variant is LoRA adapters on it (hf-pipeline.ts).
+  if (cfg.hf) {
+    if (cfg.pretrained !== undefined) throw new UserError('pretrained and hf both name a base model; give one');
+    return runHFPipeline(cfg, opts);
+  }
   // A pretrained folder (lref pretrain): its tokenizer and weights are the run's base, freed at the end.
   const pre = cfg.pretrained !== undefined ? loadPretrained(cfg.pretrained) : undefined;
   try {

@@ -131,8 +131,9 @@ export abstract class HFCausalLM implements CausalLM {
       const a = new Float32Array(l.inDim * cfg.rank);
       const bound = 1 / Math.sqrt(l.inDim);
       for (let i = 0; i < a.length; i++) a[i] = (rng.next() * 2 - 1) * bound;
-      vars.set(l.name + '.lora_A', tf.variable(tf.tensor2d(a, [l.inDim, cfg.rank]), true));
-      vars.set(l.name + '.lora_B', tf.variable(tf.zeros([cfg.rank, l.outDim]), true));
+      // In a tidy: a variable shares its initial tensor's data but leaves that tensor alive.
+      vars.set(l.name + '.lora_A', tf.tidy(() => tf.variable(tf.tensor2d(a, [l.inDim, cfg.rank]), true)));
+      vars.set(l.name + '.lora_B', tf.tidy(() => tf.variable(tf.zeros([cfg.rank, l.outDim]), true)));
     }
     this.lora = { cfg: { ...cfg, targets }, vars };
     return this.lora.cfg;
@@ -175,7 +176,7 @@ export abstract class HFCausalLM implements CausalLM {
     const copy = this.newOfSameKind(this.base);
     if (this.lora) {
       const vars = new Map<string, tf.Variable>();
-      for (const [k, v] of this.lora.vars) vars.set(k, tf.variable(v.clone(), true));
+      for (const [k, v] of this.lora.vars) vars.set(k, tf.tidy(() => tf.variable(v.clone(), true)));
       copy.lora = { cfg: this.lora.cfg, vars };
     }
     return copy;
