@@ -53,6 +53,16 @@ export function formatReport(r: BenchReport): string[] {
         lines.push(pad(['', 'PyTorch', fmt(torch), '', '', `${((100 * torch * p.flops[flopKey]) / 1e9 / peak).toFixed(1)}%`], widths));
       }
     }
+    // Batched greedy generation (prefill included), ours and PyTorch's on the same weights and prompts.
+    const theirs = p.torch?.genBatchTokensPerSec;
+    for (const [backend, figs] of Object.entries(p.backends)) {
+      if ('error' in figs || !figs.genBatchTokensPerSec) continue;
+      for (const [b, ours] of Object.entries(figs.genBatchTokensPerSec)) {
+        const t = theirs?.[b];
+        lines.push(pad([`gen batch ${b}`, backend, fmt(ours), fmt(t), t ? `${(ours / t).toFixed(2)}x` : '—', ''], widths));
+      }
+    }
+    if (p.genTokensAgree !== undefined) lines.push(`  same tokens as PyTorch at the largest batch: ${(100 * p.genTokensAgree).toFixed(1)}% of positions`);
   }
   return lines;
 }

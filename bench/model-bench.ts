@@ -4,8 +4,10 @@
  * batch, label logits at the last position) and generation tokens/s (batch 1, KV cache, greedy).
  * Each figure is the median of `repeat` timed runs after one warm-up.
  */
+import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { DecoderLM, KVCache } from '../core/model/gpt.ts';
+import { greedyBatch } from '../core/train/generate.ts';
 import { makeOptimizer } from '../core/train/loop.ts';
 import { trainStep } from '../core/train/step.ts';
 import type { TokenBatch } from '../core/train/batch.ts';
@@ -16,8 +18,44 @@ import type { BenchWorkload } from './presets.ts';
 export interface ModelFigures {
   trainTokensPerSec: number;
   scorePairsPerSec: number;
+  /** one prompt, KV cache, greedy, token by token (what decoding cost before batching) */
   genTokensPerSec: number;
+  /** batched greedy decoding (generate.ts greedyBatch), tokens/s by batch size (prefill included) */
+  genBatchTokensPerSec?: Record<string, number>;
   params: number;
+}
+
+/** The batch sizes of the batched-generation figure. */
+export const GEN_BATCHES = [1, 8, 32] as const;
+
+/** The prompts of the batched-generation figure: seeded, genPrompt tokens each (PyTorch gets the same). */
+export function genPrompts(w: BenchWorkload, n: number, seed = 11): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: w.genPrompt }, () => rng.int(w.model.vocabSize)));
+}
+
+/**
+ * Writes the model's weights for bench/torch_ref.py: `file` holds every parameter's float32 values
+ * back to back (little-endian), `file`.json their names, shapes and offsets.
+ */
+export function exportWeights(model: DecoderLM, file: string): void {
+  const parts: Float32Array[] = [];
+  const index: { name: string; shape: number[]; offset: number }[] = [];
+  let offset = 0;
+  for (const [name, v] of model.params()) {
+    const data = v.dataSync() as Float32Array;
+    index.push({ name, shape: v.shape, offset });
+    parts.push(data);
+    offset += data.length;
+  }
+  const all = new Float32Array(offset);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  writeFileSync(file, Buffer.from(all.buffer));
+  writeFileSync(`${file}.json`, JSON.stringify(index));
 }
 
 export interface RunPlan {
@@ -62,8 +100,27 @@ export function randomBatch(w: BenchWorkload, seed = 7): TokenBatch {
   };
 }
 
+/** A fresh model of the preset (seeded: the same weights every run, and the ones PyTorch gets). */
+export function benchModelOf(w: BenchWorkload): DecoderLM {
+  return new DecoderLM(w.model);
+}
+
+/** Batched greedy generation: B prompts of genPrompt tokens, genTokens new tokens each, no stop token. */
+export function genBatchFigures(model: DecoderLM, w: BenchWorkload, repeat: number): { rates: Record<string, number>; tokens: number[][] } {
+  const rates: Record<string, number> = {};
+  let tokens: number[][] = [];
+  for (const B of GEN_BATCHES) {
+    const prompts = genPrompts(w, B);
+    const run = () => {
+      tokens = greedyBatch(model, prompts, { maxNewTokens: w.genTokens, rows: B }).map((b) => b.tokens);
+    };
+    rates[String(B)] = medianRate(run, B * w.genTokens, { repeat, inner: 1 });
+  }
+  return { rates, tokens };
+}
+
 export function benchModel(w: BenchWorkload, plan: RunPlan): ModelFigures {
-  const model = new DecoderLM(w.model);
+  const model = benchModelOf(w);
   const optimizer = makeOptimizer(model, TrainConfig.parse({ lr: w.lr }));
   const batch = randomBatch(w);
   const { batch: B, model: cfg } = w;

@@ -24,11 +24,15 @@ export function workload(name: BenchPresetName): BenchWorkload {
   return { model: p.model, batch: p.train.batchSize, lr: p.train.lr, genPrompt: 32, genTokens: 32, labels: 5 };
 }
 
-/** The preset as bench/torch_ref.py reads it. */
-export function torchPresetJson(w: BenchWorkload) {
+/**
+ * The preset as bench/torch_ref.py reads it; with `gen`, also the batched-generation figure: our
+ * model's weights (a file written by exportWeights), the prompts and the batch sizes.
+ */
+export function torchPresetJson(w: BenchWorkload, gen?: { weights: string; prompts: number[][]; batches: readonly number[] }) {
   const m = w.model;
   return {
     vocab: m.vocabSize, ctx: m.contextLength, d: m.dModel, heads: m.nHeads, layers: m.nLayers,
     batch: w.batch, lr: w.lr, genPrompt: w.genPrompt, genTokens: w.genTokens,
+    ...(gen ? { genWeights: gen.weights, genPrompts: gen.prompts, genBatches: gen.batches } : {}),
   };
 }

@@ -2,12 +2,14 @@
  * `lref bench` end to end: for each preset and backend, the model figures; the native kernel
  * figures and peak; the PyTorch reference of the same model; all in one versioned report.
  */
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { initBackend } from '../core/model/backend.ts';
 import { nativeBackendStatus } from '../core/model/native-backend.ts';
-import { benchModel, type ModelFigures } from './model-bench.ts';
+import { benchModel, benchModelOf, exportWeights, GEN_BATCHES, genBatchFigures, genPrompts, type ModelFigures } from './model-bench.ts';
 import { nativeKernelFigures, tfMatMulGflops, type KernelFigure } from './kernel-bench.ts';
 import { torchPresetJson, workload, type BenchPresetName, type BenchWorkload } from './presets.ts';
 import { runTorchReference, type TorchResult } from './torch-ref.ts';
@@ -36,7 +38,9 @@ export interface BenchReport {
     backends: Record<string, ModelFigures | { error: string }>;
     torch?: ModelFigures;
     /** ours / PyTorch per backend and figure (> 1: we are faster); absent without the reference */
-    ratios?: Record<string, { train: number; score: number; gen: number }>;
+    ratios?: Record<string, { train: number; score: number; gen: number; genBatch?: Record<string, number> }>;
+    /** share of the largest batch's generated tokens on which PyTorch (same weights, same prompts) and the first backend agree */
+    genTokensAgree?: number;
   }>;
   torch: { available: true; version: string; threads: number } | { available: false; reason: string };
 }
@@ -45,18 +49,34 @@ export interface BenchReport {
 export function ratiosToTorch(
   backends: Record<string, ModelFigures | { error: string }>,
   torch: ModelFigures | undefined,
-): Record<string, { train: number; score: number; gen: number }> | undefined {
+): Record<string, { train: number; score: number; gen: number; genBatch?: Record<string, number> }> | undefined {
   if (!torch) return undefined;
-  const out: Record<string, { train: number; score: number; gen: number }> = {};
+  const out: Record<string, { train: number; score: number; gen: number; genBatch?: Record<string, number> }> = {};
   for (const [name, f] of Object.entries(backends)) {
     if ('error' in f) continue;
+    const ours = f.genBatchTokensPerSec;
+    const theirs = torch.genBatchTokensPerSec;
     out[name] = {
       train: f.trainTokensPerSec / torch.trainTokensPerSec,
       score: f.scorePairsPerSec / torch.scorePairsPerSec,
       gen: f.genTokensPerSec / torch.genTokensPerSec,
+      ...(ours && theirs
+        ? { genBatch: Object.fromEntries(Object.entries(ours).filter(([b]) => theirs[b]).map(([b, r]) => [b, r / theirs[b]])) }
+        : {}),
     };
   }
   return out;
+}
+
+/** Share of positions where two runs generated the same token (a check that PyTorch ran the same model). */
+export function tokenAgreement(a: number[][], b: number[][]): number {
+  let same = 0;
+  let n = 0;
+  a.forEach((row, i) => row.forEach((t, j) => {
+    n++;
+    if (b[i]?.[j] === t) same++;
+  }));
+  return n === 0 ? 0 : same / n;
 }
 
 /** Matmul FLOPs of the model's work units (the softmax/LN/elementwise work is not counted). */
@@ -97,6 +117,8 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
 
   const workloads = new Map<BenchPresetName, BenchWorkload>(opts.presets.map((p) => [p, workload(p)]));
   for (const [name, w] of workloads) report.presets[name] = { flops: flopsOf(w), backends: {} };
+  // The tokens the first backend generated at the largest batch, to compare with PyTorch's.
+  const ourTokens = new Map<string, number[][]>();
 
   for (const backend of opts.backends) {
     let running: string;
@@ -114,15 +136,39 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       const plan = running === 'cpu' ? { repeat: 1, steps: 1 } : { repeat: opts.repeat, steps: opts.steps };
       log(`${name} on ${running}…`);
       const numBefore = tf.memory().numTensors;
-      report.presets[name].backends[running] = benchModel(w, plan);
+      const figs = benchModel(w, plan);
+      // Batched generation on a fresh seeded model: the weights PyTorch is given.
+      const model = benchModelOf(w);
+      try {
+        const gen = genBatchFigures(model, w, plan.repeat);
+        figs.genBatchTokensPerSec = gen.rates;
+        if (!ourTokens.has(name)) ourTokens.set(name, gen.tokens);
+      } finally {
+        model.dispose();
+      }
+      report.presets[name].backends[running] = figs;
       if (tf.memory().numTensors !== numBefore) log(`warning: ${tf.memory().numTensors - numBefore} tensors leaked on ${running}`);
     }
   }
 
   if (opts.torch) {
     log('PyTorch reference…');
-    const presetJson = Object.fromEntries([...workloads].map(([n, w]) => [n, torchPresetJson(w)]));
-    const t = runTorchReference(presetJson, { threads: 2, repeat: opts.repeat, steps: opts.steps });
+    const dir = mkdtempSync(join(tmpdir(), 'lref-bench-'));
+    let t: ReturnType<typeof runTorchReference>;
+    try {
+      const presetJson = Object.fromEntries(
+        [...workloads].map(([n, w]) => {
+          const weights = join(dir, `${n}.f32`);
+          const model = benchModelOf(w);
+          exportWeights(model, weights);
+          model.dispose();
+          return [n, torchPresetJson(w, { weights, prompts: genPrompts(w, Math.max(...GEN_BATCHES)), batches: GEN_BATCHES })];
+        }),
+      );
+      t = runTorchReference(presetJson, { threads: 2, repeat: opts.repeat, steps: opts.steps });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     if (t.ok) {
       const r: TorchResult = t.result;
       report.torch = { available: true, version: r.torch, threads: r.threads };
@@ -130,8 +176,11 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       report.peak.numpyGflops = r.peak.numpyGflops;
       for (const name of workloads.keys()) {
         const preset = report.presets[name];
-        preset.torch = r.presets[name];
+        const { genBatchTokens, ...figures } = r.presets[name];
+        preset.torch = figures;
         preset.ratios = ratiosToTorch(preset.backends, preset.torch);
+        const ours = ourTokens.get(name);
+        if (genBatchTokens && ours) preset.genTokensAgree = tokenAgreement(ours, genBatchTokens);
       }
     } else {
       report.torch = { available: false, reason: t.reason };

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from '../core/util/paths.ts';
 
-const Figures = z.object({ trainTokensPerSec: z.number(), scorePairsPerSec: z.number(), genTokensPerSec: z.number(), params: z.number() });
+const Figures = z.object({
+  trainTokensPerSec: z.number(),
+  scorePairsPerSec: z.number(),
+  genTokensPerSec: z.number(),
+  genBatchTokensPerSec: z.record(z.string(), z.number()).optional(),
+  /** the tokens PyTorch generated at the largest batch (compared with ours) */
+  genBatchTokens: z.array(z.array(z.number())).optional(),
+  params: z.number(),
+});
 export const TorchResult = z.object({
   torch: z.string(),
   numpy: z.string(),

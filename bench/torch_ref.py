@@ -131,12 +131,65 @@ def bench_preset(name, cfg, repeat, steps):
                 nxt = (h_[:, -1] @ model.tok.weight.t()).argmax(-1, keepdim=True)
                 nxt.item()
 
-    return {
+    out = {
         "trainTokensPerSec": median_rate(train_step, B * C, repeat, steps),
         "scorePairsPerSec": median_rate(score, B, repeat, steps),
         "genTokensPerSec": median_rate(generate, cfg["genTokens"], repeat, 1),
         "params": sum(p.numel() for p in model.parameters()),
     }
+    if "genWeights" in cfg:
+        load_weights(model, cfg["genWeights"], L)
+        out["genBatchTokensPerSec"], out["genBatchTokens"] = gen_batch(model, cfg, repeat)
+    return out
+
+
+def load_weights(model, path, L):
+    """Our DecoderLM's weights (bench/model-bench.ts exportWeights) into this model: x·W there is
+    Linear with weight Wᵀ here."""
+    index = json.load(open(path + ".json"))
+    flat = np.fromfile(path, dtype="<f4")
+    w = {e["name"]: torch.from_numpy(flat[e["offset"]: e["offset"] + int(np.prod(e["shape"]))].reshape(e["shape"]).copy()) for e in index}
+    with torch.no_grad():
+        model.tok.weight.copy_(w["tok_emb"])
+        model.pos.weight.copy_(w["pos_emb"])
+        for l, b in enumerate(model.blocks):
+            p = f"h{l}."
+            for ln, name in ((b.ln1, "ln1"), (b.ln2, "ln2")):
+                ln.weight.copy_(w[p + name + ".g"])
+                ln.bias.copy_(w[p + name + ".b"])
+            for lin, name in ((b.q, "attn.wq"), (b.k, "attn.wk"), (b.v, "attn.wv"), (b.o, "attn.wo"), (b.fc1, "mlp.w1"), (b.fc2, "mlp.w2")):
+                lin.weight.copy_(w[p + name].t())
+                lin.bias.copy_(w[p + name.replace(".w", ".b")])
+        model.lnf.weight.copy_(w["ln_f.g"])
+        model.lnf.bias.copy_(w["ln_f.b"])
+
+
+def gen_batch(model, cfg, repeat):
+    """Batched KV-cached greedy generation of the same prompts with our weights: tokens/s per batch
+    size (prefill included, every step's tokens read back as ours are), and the tokens of the largest."""
+    model.eval()
+    W = model.tok.weight
+    rates, tokens = {}, []
+    for B in cfg["genBatches"]:
+        prompts = torch.tensor(cfg["genPrompts"][:B], dtype=torch.long)
+        P = prompts.shape[1]
+
+        def run():
+            nonlocal tokens
+            with torch.no_grad():
+                caches = [dict() for _ in model.blocks]
+                h_ = model.hidden(prompts, caches)
+                nxt = (h_[:, -1] @ W.t()).argmax(-1, keepdim=True)
+                out = [nxt]
+                for i in range(cfg["genTokens"] - 1):
+                    h_ = model.hidden(nxt, caches, start=P + i)
+                    nxt = (h_[:, -1] @ W.t()).argmax(-1, keepdim=True)
+                    nxt.tolist()
+                    out.append(nxt)
+                tokens = torch.cat(out, 1).tolist()
+
+        rates[str(B)] = median_rate(run, B * cfg["genTokens"], repeat, 1)
+    return rates, tokens
 
 
 def sgemm_peak(n=2048, repeat=3):

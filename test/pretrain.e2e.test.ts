@@ -8,7 +8,9 @@ import { bufferIO } from './helpers/io.ts';
 import { initBackend } from '../core/model/backend.ts';
 import { generateDataset } from '../core/data/synth/generate.ts';
 import { readRun } from '../core/runs/store.ts';
-import { loadPretrained, runPretrain } from '../core/stages/pretrain.ts';
+import { loadPretrained, PRETRAIN_CARD, runPretrain, type PipelinePretrain } from '../core/stages/pretrain.ts';
+import { loadPipelineConfig } from '../core/stages/pipeline-config.ts';
+import { runPipeline } from '../core/stages/pipeline.ts';
 
 /** `lref pretrain` and a pipeline that starts from it (smoke sizes). */
 
@@ -57,5 +59,29 @@ describe('pretrain', () => {
     writeFileSync(config, JSON.stringify({ preset: 'smoke', pretrained: root, stopAfter: 'sft_all' }));
     expect(await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', join(root, 'never')], bad)).toBe(2);
     expect(bad.stderr.join('\n')).toContain(`${root}: not a pretrained folder`);
+  });
+
+  it('config "pretrain": the run pretrains its own base on fresh generator text, and a shared folder is reused, never overwritten', { timeout: 120_000 }, async () => {
+    const file = join(root, 'inline.json');
+    writeFileSync(file, JSON.stringify({ preset: 'smoke', pretrain: { steps: 6, pairs: 200 }, stopAfter: 'sft_all', train: { steps: 6 }, baselines: { crossEncoder: { enabled: false } } }));
+    const cfg = loadPipelineConfig({ file });
+    const before = tf.memory().numTensors;
+    const shared = join(root, 'shared-base');
+    const logs: string[][] = [[], []];
+    for (const [i, seed] of [1, 2].entries()) {
+      await runPipeline({ ...cfg, seed }, { outDir: join(root, `inline-${seed}`), backend: 'wasm', pretrainDir: shared, log: (l) => logs[i].push(l) });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const card = JSON.parse(readFileSync(join(shared, PRETRAIN_CARD), 'utf8'));
+    // The run's vocabulary and model size; the text is 200 generated pairs the runs never see (seed 1 + 100000).
+    expect(card.source).toBe('generator (200 pairs, seed 100001)');
+    expect(card.config).toMatchObject({ preset: 'smoke', vocabSize: cfg.tokenizer.vocabSize, contextLength: 128, steps: 6, seed: 1 });
+    expect(logs[0].some((l) => l.startsWith(`pretrained: ${shared} (`))).toBe(true);
+    expect(logs[1]).toContain(`pretrain: reusing ${shared}`);
+    // Another recipe into the same folder is refused.
+    await expect(runPipeline({ ...cfg, pretrain: { ...(cfg.pretrain as PipelinePretrain), steps: 7 } }, { outDir: join(root, 'inline-x'), backend: 'wasm', pretrainDir: shared })).rejects.toThrow(`${shared}: holds a base pretrained with another config`);
+    // Without a shared folder the run keeps its base inside its own folder.
+    await runPipeline({ ...cfg, seed: 3 }, { outDir: join(root, 'inline-3'), backend: 'wasm' });
+    expect(readFileSync(join(root, 'inline-3', 'pretrained', PRETRAIN_CARD), 'utf8')).toContain('"steps": 6');
   });
 });

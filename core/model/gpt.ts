@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, type ModelConfigInput } from './config.ts';
 import { bmm, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
-import { causalSoftmax, onNative, qkvProjection, softmax } from './native-ops.ts';
+import { cacheAppend, causalSoftmax, onNative, qkvProjection, raggedBias, raggedSoftmax, softmax } from './native-ops.ts';
 import { attnContext, attnScores } from './native-attention.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
@@ -23,6 +23,8 @@ interface AttentionMask {
   bias?: tf.Tensor;
   /** Causal masking inside the native softmax kernel; queries start at this absolute position. */
   causalOffset?: number;
+  /** Ragged decoding on native: keys row b sees (raggedSoftmax). */
+  ragged?: number[];
 }
 
 export interface ForwardOptions {
@@ -38,12 +40,19 @@ export interface ForwardOptions {
  * Per-layer keys and values of the tokens seen so far. Layout 'heads' (portable backends): keys
  * transposed [B,H,hd,t], values [B,H,t,hd]. Layout 'tokens' ('lref-native', whose attention reads
  * heads in place): both [B,t,D]. A cache keeps the layout of its first decode.
+ *
+ * Ragged (rowLengths set, made by KVCache.stack): rows hold different numbers of tokens. Row b's
+ * tokens sit in slots 0..rowLengths[b]−1, at the same slots as when decoded alone, and the slots
+ * after them are zero; a decode writes each row's new token into its next slot and masks the rest,
+ * so every row's sums run over the same values in the same order as one-at-a-time decoding.
  */
 export class KVCache {
   keys: tf.Tensor[] = [];
   values: tf.Tensor[] = [];
-  /** Tokens already in the cache (= position of the next token). */
+  /** Tokens already in the cache (= position of the next token); ragged: the number of slots. */
   length = 0;
+  /** Ragged caches only: tokens held by each row (= the position of its next token). */
+  rowLengths?: number[];
   /** Fixed by the first decode: 'heads' or 'tokens' (see above). */
   layout?: 'heads' | 'tokens';
   /** Filled by the decode in progress, then swapped in (so a failed decode leaves the cache intact). */
@@ -54,12 +63,54 @@ export class KVCache {
     return this.keys.length ? this.keys[0].shape[0] : 0;
   }
 
+  /** Token axes of keys and values in this cache's layout. */
+  private axes(): [number, number] {
+    return this.layout === 'heads' ? [3, 2] : [1, 1];
+  }
+
+  /**
+   * One ragged cache whose row i is caches[i]'s single row (each from decoding one prompt alone),
+   * zero-padded to `slots` (default the longest): room reserved up front keeps every decode step's
+   * cache the same size, so the backend reuses its buffers instead of allocating a bigger one per
+   * step. Takes ownership: the inputs are disposed.
+   */
+  static stack(caches: KVCache[], slots = 0): KVCache {
+    const out = new KVCache();
+    if (caches.length === 0) return out;
+    const layout = caches[0].layout;
+    if (caches.some((c) => c.layout !== layout || c.batchSize !== 1 || c.rowLengths)) {
+      throw new Error('KVCache.stack: needs one-row caches of one layout');
+    }
+    out.layout = layout;
+    out.rowLengths = caches.map((c) => c.length);
+    out.length = Math.max(slots, ...out.rowLengths);
+    const [ka, va] = out.axes();
+    const pad = (t: tf.Tensor, axis: number, n: number) => {
+      if (n === 0) return t;
+      const p: [number, number][] = t.shape.map(() => [0, 0]);
+      p[axis] = [0, n];
+      return tf.pad(t, p);
+    };
+    const layers = caches[0].keys.length;
+    for (let l = 0; l < layers; l++) {
+      out.keys.push(tf.tidy(() => tf.concat(caches.map((c) => pad(c.keys[l], ka, out.length - c.length)), 0)));
+      out.values.push(tf.tidy(() => tf.concat(caches.map((c) => pad(c.values[l], va, out.length - c.length)), 0)));
+    }
+    for (const c of caches) c.dispose();
+    return out;
+  }
+
   /**
    * Prepends layer `layer`'s cached keys/values to this step's (along the layouts' token axes) and
-   * records the result for the pending swap; returns what attention should read.
+   * records the result for the pending swap; returns what attention should read. Ragged: writes
+   * row b's new token (one per row) into slot rowLengths[b] instead, growing the cache by a slot
+   * only when the longest row needs it.
    */
   extend<K extends tf.Tensor, V extends tf.Tensor>(layer: number, k: K, v: V, keyAxis: number, valueAxis: number): [K, V] {
-    if (this.keys[layer]) {
+    if (this.rowLengths && this.keys[layer]) {
+      k = this.place(this.keys[layer], k, keyAxis) as K;
+      v = this.place(this.values[layer], v, valueAxis) as V;
+    } else if (this.keys[layer]) {
       k = tf.concat([this.keys[layer] as K, k], keyAxis) as K;
       v = tf.concat([this.values[layer] as V, v], valueAxis) as V;
     }
@@ -68,8 +119,22 @@ export class KVCache {
     return [k, v];
   }
 
-  /** Keeps batch rows `rows` (beam search picks parents, possibly repeated); disposes the old tensors. */
+  /** Slots after a ragged decode step: room for the longest row's next token. */
+  slotsAfterStep(): number {
+    return Math.max(this.length, ...this.rowLengths!.map((n) => n + 1));
+  }
+
+  /** cached + onehot(rowLengths)·x along `axis`: an exact write (the free slots hold zeros). */
+  private place(cached: tf.Tensor, x: tf.Tensor, axis: number): tf.Tensor {
+    return cacheAppend(cached, x, this.rowLengths!, this.slotsAfterStep(), axis);
+  }
+
+  /**
+   * Keeps batch rows `rows` (beam search picks parents, possibly repeated; batched decoding drops
+   * finished rows); disposes the old tensors. A ragged cache keeps its slots (see stack).
+   */
   reorder(rows: number[]): void {
+    if (rows.length === this.batchSize && rows.every((r, i) => r === i)) return; // nothing dropped or repeated
     const idx = tf.tensor1d(rows, 'int32');
     const nk = this.keys.map((k) => tf.keep(tf.gather(k, idx)));
     const nv = this.values.map((v) => tf.keep(tf.gather(v, idx)));
@@ -77,6 +142,7 @@ export class KVCache {
     this.dispose();
     this.keys = nk;
     this.values = nv;
+    if (this.rowLengths) this.rowLengths = rows.map((r) => this.rowLengths![r]);
   }
 
   dispose(): void {
@@ -223,7 +289,10 @@ export class DecoderLM {
     cache.pendingKeys = cache.pendingValues = undefined;
     cache.keys = out.keys;
     cache.values = out.values;
-    cache.length += Tn;
+    if (cache.rowLengths) {
+      cache.length = cache.slotsAfterStep();
+      cache.rowLengths = cache.rowLengths.map((n) => n + Tn);
+    } else cache.length += Tn;
     return out.logits;
   }
 
@@ -233,7 +302,7 @@ export class DecoderLM {
     const { dModel: D, nLayers: L, contextLength: C, dropout, causal } = this.config;
     const [B, T] = ids.shape;
     const start = cache?.length ?? 0;
-    if (start + T > C) throw new Error(`DecoderLM: ${start + T} positions exceed contextLength ${C}`);
+    if (!cache?.rowLengths && start + T > C) throw new Error(`DecoderLM: ${start + T} positions exceed contextLength ${C}`);
     const rate = opts.training ? dropout : 0;
     const base = opts.dropoutSeed ?? hash32(this.config.seed + 0x5bd1e995 * ++this.dropoutCalls);
     let nDrop = 0;
@@ -242,19 +311,32 @@ export class DecoderLM {
       rate > 0 ? dropoutOp(x, rate, hash32((base + 0x9e3779b9 * ++nDrop) >>> 0)) : x;
 
     const tok = embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.p('tok_emb') as tf.Tensor2D);
-    // The whole table when it fits exactly: a slice's gradient is a pad, which runs as a slow JS kernel.
-    const pos = start === 0 && T === C ? this.p('pos_emb') : tf.slice(this.p('pos_emb'), [start, 0], [T, D]);
-    let x = drop(tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D]) as tf.Tensor2D);
-
-    // Attention masking: an additive bias broadcast to [B,H,T,Tk] (causal −1e9 above the
-    // diagonal, padding). On native the causal part is done inside the softmax kernel instead.
     const native = onNative();
-    const Tk = start + T;
-    const mask: AttentionMask = { causalOffset: causal && native ? start : undefined };
-    if (causal && !native && T > 1) mask.bias = tf.slice(this.causalBias, [start, 0], [T, Tk]);
-    if (opts.attentionMask) {
-      const pad = tf.reshape(tf.mul(tf.sub(1, tf.cast(opts.attentionMask, 'float32')), NEG), [B, 1, 1, Tk]);
-      mask.bias = mask.bias ? tf.add(mask.bias, pad) : pad;
+    const ragged = cache?.rowLengths;
+    let x: tf.Tensor2D;
+    const mask: AttentionMask = {};
+    if (ragged) {
+      // Batched decoding: one new token per row, each at its own position, seeing its own keys.
+      if (T !== 1 || ragged.length !== B) throw new Error(`DecoderLM: a ragged cache of ${ragged.length} rows decodes [rows, 1] ids, got [${B}, ${T}]`);
+      if (Math.max(...ragged) + 1 > C) throw new Error(`DecoderLM: ${Math.max(...ragged) + 1} positions exceed contextLength ${C}`);
+      const pos = tf.gather(this.p('pos_emb'), tf.tensor1d(ragged, 'int32'));
+      x = drop(tf.add(tok, pos) as tf.Tensor2D);
+      const seen = ragged.map((n) => n + 1);
+      if (native) mask.ragged = seen;
+      else mask.bias = raggedBias(seen, cache.slotsAfterStep(), 4);
+    } else {
+      // The whole table when it fits exactly: a slice's gradient is a pad, which runs as a slow JS kernel.
+      const pos = start === 0 && T === C ? this.p('pos_emb') : tf.slice(this.p('pos_emb'), [start, 0], [T, D]);
+      x = drop(tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D]) as tf.Tensor2D);
+      // Attention masking: an additive bias broadcast to [B,H,T,Tk] (causal −1e9 above the
+      // diagonal, padding). On native the causal part is done inside the softmax kernel instead.
+      const Tk = start + T;
+      mask.causalOffset = causal && native ? start : undefined;
+      if (causal && !native && T > 1) mask.bias = tf.slice(this.causalBias, [start, 0], [T, Tk]);
+      if (opts.attentionMask) {
+        const pad = tf.reshape(tf.mul(tf.sub(1, tf.cast(opts.attentionMask, 'float32')), NEG), [B, 1, 1, Tk]);
+        mask.bias = mask.bias ? tf.add(mask.bias, pad) : pad;
+      }
     }
     if (cache) {
       cache.layout ??= native ? 'tokens' : 'heads';
@@ -334,7 +416,9 @@ export class DecoderLM {
     if (cache) [k, v] = cache.extend(layer, k, v, 1, 1);
     let s: tf.Tensor4D = attnScores(q, k, H);
     if (mask.bias) s = tf.add(s, mask.bias);
-    const att = drop(mask.causalOffset !== undefined ? causalSoftmax(s, mask.causalOffset) : softmax(s));
+    const att = drop(
+      mask.ragged ? raggedSoftmax(s, mask.ragged) : mask.causalOffset !== undefined ? causalSoftmax(s, mask.causalOffset) : softmax(s),
+    );
     return linear(tf.reshape(attnContext(att, v), [B * T, D]) as tf.Tensor2D, this.w(`${p}attn.wo`), this.b(`${p}attn.bo`));
   }
 

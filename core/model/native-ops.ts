@@ -24,6 +24,8 @@ const LINEAR = 'LrefLinear';
 const QKV = 'LrefQKV';
 const SOFTMAX = 'LrefSoftmax';
 const SOFTMAX_GRAD = 'LrefSoftmaxGrad';
+const RAGGED_SOFTMAX = 'LrefRaggedSoftmax';
+const CACHE_APPEND = 'LrefCacheAppend';
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function onNative(): boolean {
@@ -94,6 +96,55 @@ export function softmax<R extends tf.Tensor>(x: R): R {
 export function causalSoftmax<R extends tf.Tensor>(x: R, offset: number): R {
   if (!onNative()) throw new Error('causalSoftmax: lref-native only (elsewhere add the causal bias)');
   return tf.engine().runKernel(SOFTMAX, { x }, { causalOffset: offset }) as R;
+}
+
+/**
+ * Softmax of scores x [B, ..., Tk] where batch row b sees only keys 0..lengths[b]−1 (later keys get
+ * probability 0): batched decoding, where each row's cache holds its own number of tokens. On
+ * 'lref-native' each row is the same native call the one-row causal softmax makes, so a row's
+ * probabilities are bitwise those of decoding it alone; elsewhere a −1e9 bias, then tf.softmax.
+ */
+export function raggedSoftmax<R extends tf.Tensor>(x: R, lengths: readonly number[]): R {
+  const B = x.shape[0];
+  const Tk = x.shape[x.rank - 1];
+  tf.util.assert(x.rank >= 2 && lengths.length === B && lengths.every((n) => Number.isInteger(n) && n >= 1 && n <= Tk),
+    () => `raggedSoftmax: ${lengths.length} lengths in 1..${Tk} for scores ${x.shape}`);
+  if (onNative()) return tf.engine().runKernel(RAGGED_SOFTMAX, { x }, { lengths: [...lengths] }) as R;
+  return tf.tidy(() => tf.softmax(tf.add(x, raggedBias(lengths, Tk, x.rank)))) as R;
+}
+
+/** [B, 1, …, Tk] additive mask: 0 on row b's first lengths[b] keys, −1e9 after. */
+export function raggedBias(lengths: readonly number[], Tk: number, rank: number): tf.Tensor {
+  const bias = new Float32Array(lengths.length * Tk);
+  lengths.forEach((n, b) => bias.fill(-1e9, b * Tk + n, (b + 1) * Tk));
+  return tf.tensor(bias, [lengths.length, ...new Array<number>(rank - 2).fill(1), Tk]);
+}
+
+/**
+ * A ragged KV cache's write: `cached` [B, S, ...] (token axis `axis`) grown to `slots` along it,
+ * with row b's new entry x[b] (size 1 along the axis) put at slot lengths[b]; the slots a row has
+ * not reached stay zero. On 'lref-native' with the token axis 1 of a [B,S,D] cache: one copy in
+ * place of the concat, one-hot multiply and add it is equal to (the cpu path).
+ */
+export function cacheAppend(cached: tf.Tensor, x: tf.Tensor, lengths: readonly number[], slots: number, axis: number): tf.Tensor {
+  const S = cached.shape[axis];
+  tf.util.assert(slots >= S && lengths.length === cached.shape[0] && lengths.every((n) => Number.isInteger(n) && n >= 0 && n < slots),
+    () => `cacheAppend: ${lengths.length} lengths in 0..${slots - 1} for a cache ${cached.shape}`);
+  if (onNative() && axis === 1 && cached.rank === 3) return tf.engine().runKernel(CACHE_APPEND, { cached, x }, { lengths: [...lengths], slots }) as tf.Tensor;
+  return tf.tidy(() => tf.add(grown(cached, slots, axis), tf.mul(oneHotSlots(lengths, slots, axis, x.rank), x)));
+}
+
+/** `cached` with zero slots appended along `axis` up to `slots`. */
+function grown(cached: tf.Tensor, slots: number, axis: number): tf.Tensor {
+  const S = cached.shape[axis];
+  return S < slots ? tf.concat([cached, tf.zeros(cached.shape.map((n, i) => (i === axis ? slots - S : n)))], axis) : cached;
+}
+
+/** [B, 1.., slots (at axis), 1..]: 1 at each row's slot lengths[b]. */
+function oneHotSlots(lengths: readonly number[], slots: number, axis: number, rank: number): tf.Tensor {
+  const hot = new Float32Array(lengths.length * slots);
+  lengths.forEach((n, b) => (hot[b * slots + n] = 1));
+  return tf.tensor(hot, Array.from({ length: rank }, (_, i) => (i === 0 ? lengths.length : i === axis ? slots : 1)));
 }
 
 /**
@@ -250,6 +301,34 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       else if (y.length > 0) addon.softmax(f32(backend, inputs.x), y, rows, cols);
       return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
     },
+    [RAGGED_SOFTMAX]: ({ inputs, backend, attrs }) => {
+      const [rows, cols] = rowsCols(inputs.x);
+      const y = outputArray(backend, rows * cols);
+      const lengths = attrs?.lengths as number[];
+      const per = rows / lengths.length; // rows of one batch row (heads × queries)
+      const x = f32(backend, inputs.x);
+      // One call per batch row: rows `cols` apart, each softmaxed over its first lengths[b] columns (offset = length − 1 with T = 1).
+      if (y.length > 0) {
+        lengths.forEach((n, b) => addon.softmaxCausal(x.subarray(b * per * cols, (b + 1) * per * cols), y.subarray(b * per * cols, (b + 1) * per * cols), per, cols, 1, n - 1));
+      }
+      return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
+    },
+    [CACHE_APPEND]: ({ inputs, backend, attrs }) => {
+      const { cached, x } = inputs;
+      const [B, S, D] = cached.shape;
+      const lengths = attrs?.lengths as number[];
+      const slots = attrs?.slots as number;
+      tf.util.assert(x.shape.length === 3 && x.shape[0] === B && x.shape[1] === 1 && x.shape[2] === D, () => `cacheAppend: shapes ${cached.shape} ${x.shape}`);
+      const y = outputArray(backend, B * slots * D);
+      const c = f32(backend, cached);
+      const xs = f32(backend, x);
+      for (let b = 0; b < B; b++) {
+        y.set(c.subarray(b * S * D, (b + 1) * S * D), b * slots * D);
+        y.fill(0, (b * slots + S) * D, (b + 1) * slots * D);
+        y.set(xs.subarray(b * D, (b + 1) * D), (b * slots + lengths[b]) * D);
+      }
+      return backend.makeTensorInfo([B, slots, D], 'float32', y);
+    },
     [SOFTMAX_GRAD]: ({ inputs, backend }) => {
       const [rows, cols] = rowsCols(inputs.y);
       const dx = outputArray(backend, rows * cols);
@@ -332,6 +411,25 @@ export function registerFusedGradients(): void {
   });
   tf.registerGradient({
     kernelName: SOFTMAX,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => ({ x: () => run(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  });
+  // As for the composite (cached grown + one-hot·x): the cache gets dy on its slots, x the dy at its slot.
+  tf.registerGradient({
+    kernelName: CACHE_APPEND,
+    inputsToSave: ['cached'],
+    gradFunc: (dy, [cached], attrs) => {
+      const d = dy as tf.Tensor;
+      const hot = () => oneHotSlots(attrs.lengths as number[], attrs.slots as number, 1, 3);
+      return {
+        cached: () => tf.slice(d, 0, cached.shape),
+        x: () => tf.tidy(() => tf.sum(tf.mul(d, hot()), 1, true)),
+      };
+    },
+  });
+  // Masked keys have y = 0, so y·(dy − Σ dy·y) gives them no gradient, as the −1e9 bias does.
+  tf.registerGradient({
+    kernelName: RAGGED_SOFTMAX,
     outputsToSave: [true],
     gradFunc: (dy, saved) => ({ x: () => run(SOFTMAX_GRAD, { y: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
   });

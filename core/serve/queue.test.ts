@@ -5,15 +5,17 @@ import { QueueFullError, WorkQueue, type Model } from './queue.ts';
 const pair = (i: number) => ({ pair_id: `p${i}`, query_id: 'q', query: `q${i}`, product_id: 'x', title: `t${i}`, label: 'Exact' }) as PairRecord;
 
 /** A model that records each forward pass's size and grades a pair by its index. */
-function fakeModel(): Model & { passes: number[] } {
+function fakeModel(): Model & { passes: number[]; decodes: number[] } {
   const passes: number[] = [];
+  const decodes: number[] = [];
   return {
     passes,
+    decodes,
     score: (pairs) => {
       passes.push(pairs.length);
       return pairs.map((p) => ({ label: p.query, probs: { [p.query]: 1 } }));
     },
-    generate: (pairs) => pairs.map((p) => ({ label: p.query, rationale: `because ${p.title}`, raw: '', unparseable: false, logProb: 0 })),
+    generate: (pairs) => (decodes.push(pairs.length), pairs).map((p) => ({ label: p.query, rationale: `because ${p.title}`, raw: '', unparseable: false, logProb: 0 })),
   };
 }
 
@@ -39,6 +41,17 @@ describe('WorkQueue', () => {
     await Promise.all([a, b, g, c, d]);
     expect(m.passes).toEqual([3, 2, 6, 1]);
     expect((await g)![0].rationale).toBe('because t9');
+  });
+
+  it('decodes generation requests queued together with the same token limit as one batch, each answered with its own pairs', async () => {
+    const m = fakeModel();
+    const q = new WorkQueue(m, { maxQueue: 100, maxBatchPairs: 4 });
+    const jobs = [q.generate([pair(0)], 8), q.generate([pair(1), pair(2)], 8), q.generate([pair(3)], 16), q.generate([pair(4), pair(5)], 16), q.generate([pair(6)], 16)];
+    const out = await Promise.all(jobs);
+    // limit 8: pairs 0-2 together; limit 16: pairs 3-6 together (4 pairs, the batch cap)
+    expect(m.decodes).toEqual([3, 4]);
+    expect(out.map((r) => r!.map((p) => p.label))).toEqual([['q0'], ['q1', 'q2'], ['q3'], ['q4', 'q5'], ['q6']]);
+    expect(q.snapshot().generated).toBe(7);
   });
 
   it('refuses past maxQueue waiting jobs with QueueFullError, and recovers', async () => {

@@ -7,7 +7,9 @@ import type { LabelPrediction } from '../stages/relevance-model.ts';
  * loop, one job at a time; between jobs the loop yields (setImmediate), so requests that arrived
  * meanwhile are queued and the next scoring step takes every queued scoring request at once, up to
  * `maxBatchPairs` pairs, in one forward pass. Under light load a request runs alone at once; under
- * heavy load the batches grow, which is where batching pays. Bounded: a request that finds
+ * heavy load the batches grow, which is where batching pays. Generation requests queued together
+ * with the same token limit are likewise decoded as one batch (generate.ts: the same outputs as
+ * alone). Bounded: a request that finds
  * `maxQueue` jobs waiting is refused (the server answers 429) instead of growing memory.
  */
 
@@ -92,7 +94,16 @@ export class WorkQueue {
     this.running = true;
     try {
       if (first.kind === 'generate') {
-        this.runGenerate(first);
+        // Generation requests right behind with the same token limit, while the batch has room: decoded together.
+        const batch = [first];
+        let n = first.pairs.length;
+        while (this.jobs.length > 0) {
+          const next = this.jobs[0];
+          if (next.kind !== 'generate' || next.maxNewTokens !== first.maxNewTokens || n + next.pairs.length > this.opts.maxBatchPairs) break;
+          batch.push(this.jobs.shift() as Extract<Job, { kind: 'generate' }>);
+          n += next.pairs.length;
+        }
+        this.runGenerate(batch);
       } else {
         // Every scoring job queued right behind, while the batch has room: one forward pass for all.
         const batch = [first];
@@ -129,13 +140,19 @@ export class WorkQueue {
     }
   }
 
-  private runGenerate(job: Extract<Job, { kind: 'generate' }>): void {
+  private runGenerate(batch: Extract<Job, { kind: 'generate' }>[]): void {
+    let out: CotPrediction[] | undefined;
     try {
-      const out = this.model.generate(job.pairs, job.maxNewTokens);
-      this.stats.generated += job.pairs.length;
-      job.resolve(out);
+      out = this.model.generate(batch.flatMap((j) => j.pairs), batch[0].maxNewTokens);
     } catch (err) {
-      job.reject(err);
+      for (const j of batch) j.reject(err);
+      return;
+    }
+    let at = 0;
+    for (const j of batch) {
+      this.stats.generated += j.pairs.length;
+      j.resolve(out?.slice(at, at + j.pairs.length));
+      at += j.pairs.length;
     }
   }
 

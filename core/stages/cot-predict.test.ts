@@ -75,12 +75,18 @@ describe('predictWithRationale', () => {
   it('generates the memorised rationale, then the grade (greedy, KV cache)', () => {
     const before = tf.memory().numTensors;
     const done: number[] = [];
-    const preds = predictWithRationale(rm, four, { template: ee, onProgress: (d) => done.push(d) });
+    const preds = predictWithRationale(rm, four, { template: ee, batchSize: 1, onProgress: (d) => done.push(d) });
     expect(preds.map((p) => p.label)).toEqual(four.map((p) => p.label));
     expect(preds.map((p) => p.rationale)).toEqual(rationales.map((r) => r.toLowerCase())); // the run tokenizer lower-cases
     expect(preds.every((p) => !p.unparseable && p.raw.endsWith(`<eos>`) && p.logProb < 0 && p.logProb > -5)).toBe(true);
     expect(unparseableSummary(preds).unparseable).toBe(0);
     expect(done).toEqual([1, 2, 3, 4]);
+    // Decoded together (the default batch, and batches of 3 + 1): the same outputs.
+    for (const batchSize of [undefined, 3]) {
+      const seen: number[] = [];
+      expect(predictWithRationale(rm, four, { template: ee, batchSize, onProgress: (d) => seen.push(d) })).toEqual(preds);
+      expect(seen).toEqual(batchSize === 3 ? [3, 4] : [4]);
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -1,6 +1,6 @@
 import type { LabelScheme } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
-import { beamSearch, greedy, type Beam } from '../train/generate.ts';
+import { beamSearchBatch, greedyBatch, type Beam } from '../train/generate.ts';
 import { encodePrompt, fitToContext, parseAnswer, textSpan, type PromptTemplate } from '../text/prompts.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { UserError } from '../util/errors.ts';
@@ -50,6 +50,8 @@ export interface PredictCotOptions {
   rules?: string;
   /** DR prompts: the decision to reflect on, per pair (default none: the <wrong> slot stays empty) */
   wrongLabels?: readonly (string | undefined)[];
+  /** prompts decoded together (× beam rows for beam search); default 32. Outputs do not depend on it. */
+  batchSize?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -69,20 +71,27 @@ export function predictWithRationale(rm: RelevanceModel, pairs: readonly PairRec
   // What the model writes first: <rationale>, or <answer> when the template puts the grade first.
   const start = tok.tokenId(template.answerFirst ? '<answer>' : '<rationale>');
   const stop = [tok.eosId];
+  const prompts = pairs.map((pair, i) => [
+    ...fitPrompt(encodePrompt(tok, template, pair, { scheme: rm.scheme, rules: opts.rules, wrong_label: opts.wrongLabels?.[i] }), maxNew, C, tok),
+    start,
+  ]);
+  // Decoded a batch at a time (generate.ts: the same tokens as one by one); progress and abort between batches.
+  const batch = Math.max(1, opts.batchSize ?? 32);
   const out: CotPrediction[] = [];
-  pairs.forEach((pair, i) => {
-    if (opts.signal?.aborted) throw new UserError(`CoT generation interrupted after ${i} of ${pairs.length} pairs`);
-    const prompt = [...fitPrompt(encodePrompt(tok, template, pair, { scheme: rm.scheme, rules: opts.rules, wrong_label: opts.wrongLabels?.[i] }), maxNew, C, tok), start];
+  for (let at = 0; at < prompts.length; at += batch) {
+    if (opts.signal?.aborted) throw new UserError(`CoT generation interrupted after ${at} of ${pairs.length} pairs`);
+    const chunk = prompts.slice(at, at + batch);
     if (beam === 1) {
-      out.push(readBeam(greedy(rm.model, prompt, { maxNewTokens: maxNew, stopTokens: stop }), start, tok, rm.scheme));
+      for (const b of greedyBatch(rm.model, chunk, { maxNewTokens: maxNew, stopTokens: stop, rows: batch })) out.push(readBeam(b, start, tok, rm.scheme));
     } else {
-      const beams = beamSearch(rm.model, prompt, { beamWidth: beam, maxNewTokens: maxNew, stopTokens: stop, lengthPenalty: opts.lengthPenalty }).map(
-        (b) => readBeam(b, start, tok, rm.scheme),
-      );
-      out.push({ ...beams[0], beams });
+      const found = beamSearchBatch(rm.model, chunk, { beamWidth: beam, maxNewTokens: maxNew, stopTokens: stop, lengthPenalty: opts.lengthPenalty, rows: batch * beam });
+      for (const bs of found) {
+        const beams = bs.map((b) => readBeam(b, start, tok, rm.scheme));
+        out.push({ ...beams[0], beams });
+      }
     }
-    opts.onProgress?.(i + 1, pairs.length);
-  });
+    opts.onProgress?.(out.length, pairs.length);
+  }
   return out;
 }
 

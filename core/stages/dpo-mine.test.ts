@@ -175,6 +175,8 @@ describe('minePreferences on a CoT model (beam search)', () => {
 
     const prefs = minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens });
     expect(prefs.length).toBeGreaterThanOrEqual(15); // the Marginal-gold half, answered Significant
+    // decoded one pair at a time: the same pairs (mining decodes 32 pairs together by default)
+    expect(minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens, decodeBatchSize: 1 })).toEqual(prefs);
     const eos = fx.tok.eosId;
     for (const p of prefs) {
       expect(parseAnswer(p.rejected, LREF5, fx.tok)).toEqual({ label: p.rejected_label });
@@ -210,6 +212,7 @@ describe('minePreferences on a CoT model (beam search)', () => {
 
     const prefs = minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens });
     expect(prefs.length).toBeGreaterThanOrEqual(15);
+    expect(minePreferences(fx.ctx, rm, gold, { beamWidth: 4, maxNewTokens, decodeBatchSize: 1 })).toEqual(prefs);
     const answer = fx.tok.tokenId('<answer>');
     for (const p of prefs) {
       // both sides start <answer><L:x> and are read as predictions are

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PairRecord } from '../data/schema.ts';
 import { isOptimistic, type LabelScheme } from '../data/labels.ts';
-import { beamSearch, greedy } from '../train/generate.ts';
+import { beamSearchBatch, greedyBatch } from '../train/generate.ts';
 import { scoreLabels } from '../train/score.ts';
 import { encodeCompletion, encodePrompt, fitToContext, type PromptExtras } from '../text/prompts.ts';
 import { labelToken, type Tokenizer } from '../text/tokenizer.ts';
@@ -47,6 +47,8 @@ export const MineConfig = z
     maxNewTokens: z.number().int().min(1).default(96),
     /** label-only models: prompts per scoring forward pass */
     scoreBatchSize: z.number().int().min(1).default(64),
+    /** CoT models: prompts decoded together (generate.ts; the mined pairs do not depend on it) */
+    decodeBatchSize: z.number().int().min(1).default(32),
   })
   .strict();
 export type MineConfig = z.infer<typeof MineConfig>;
@@ -127,9 +129,14 @@ export function rankLabelsByScore(policy: RelevanceModel, prompts: number[][], w
 
 /** Any model: beam search, each beam's label read back as predictions are (readCotOutput: either answer layout). */
 export function rankByBeamSearch(policy: RelevanceModel, prompt: number[], width: number, maxNewTokens: number): Candidate[] {
+  return rankByBeamSearchBatch(policy, [prompt], width, maxNewTokens)[0];
+}
+
+/** rankByBeamSearch for many prompts, decoded together (`rows` beams at a time). */
+function rankByBeamSearchBatch(policy: RelevanceModel, prompts: number[][], width: number, maxNewTokens: number, rows = 32): Candidate[][] {
   const { tokenizer: tok, scheme } = policy;
-  const beams = beamSearch(policy.model, prompt, { beamWidth: width, maxNewTokens, stopTokens: [tok.eosId] });
-  return beams.map((b) => ({ tokens: b.tokens, label: readCotOutput(b.tokens, tok, scheme).label }));
+  const found = beamSearchBatch(policy.model, prompts, { beamWidth: width, maxNewTokens, stopTokens: [tok.eosId], rows });
+  return found.map((beams) => beams.map((b) => ({ tokens: b.tokens, label: readCotOutput(b.tokens, tok, scheme).label })));
 }
 
 /** Answer-first CoT models: the probabilities of the label tokens right after `<answer>`, per prompt. */
@@ -145,23 +152,40 @@ function scoreAtAnswer(policy: RelevanceModel, prompts: readonly number[][], bat
  * which a sequence beam loses (its 4 beams soon all continue the top grade's rationale). Each
  * candidate is `<answer><L:x>` plus the policy's own greedy rationale for that grade; only the
  * top-1 and the gold grade's candidate are generated (the only ones pickPreference reads), so the
- * chosen completion is on-policy whenever the gold grade ranks within `width`.
+ * chosen completion is on-policy whenever the gold grade ranks within `width`. Many prompts at
+ * once: their rationales are decoded together.
  */
-export function rankAtAnswer(policy: RelevanceModel, prompt: readonly number[], probs: readonly number[], width: number, maxNewTokens: number, gold: string): Candidate[] {
+export function rankAtAnswer(
+  policy: RelevanceModel,
+  prompts: readonly (readonly number[])[],
+  probs: readonly (readonly number[])[],
+  width: number,
+  maxNewTokens: number,
+  golds: readonly string[],
+  rows = 32,
+): Candidate[][] {
   const { tokenizer: tok, scheme } = policy;
   const answer = tok.tokenId('<answer>');
-  const order = probs
-    .map((p, i) => ({ p, i }))
-    .sort((a, b) => b.p - a.p || a.i - b.i)
-    .slice(0, width);
-  return order.map(({ i }, rank) => {
-    const label = scheme.labels[i];
-    const head = [answer, tok.tokenId(labelToken(label))];
-    if (rank > 0 && label !== gold) return { tokens: head, label };
-    const room = Math.max(0, maxNewTokens - head.length);
-    const rest = room > 0 ? greedy(policy.model, [...prompt, ...head], { maxNewTokens: room, stopTokens: [tok.eosId] }).tokens : [];
-    return { tokens: [...head, ...rest], label };
-  });
+  const ranked = prompts.map((_, i) =>
+    probs[i]
+      .map((p, j) => ({ p, j }))
+      .sort((a, b) => b.p - a.p || a.j - b.j)
+      .slice(0, width)
+      .map(({ j }, rank) => {
+        const label = scheme.labels[j];
+        return { label, head: [answer, tok.tokenId(labelToken(label))], decode: rank === 0 || label === golds[i] };
+      }),
+  );
+  // Every rationale to write, decoded together. The room left after the head is maxNewTokens − 2,
+  // capped by the context exactly as a one-by-one decode's per-prompt limit was.
+  const asks: { i: number; r: number }[] = [];
+  ranked.forEach((cands, i) => cands.forEach((c, r) => c.decode && asks.push({ i, r })));
+  const room = Math.max(0, maxNewTokens - 2);
+  const rest = room > 0
+    ? greedyBatch(policy.model, asks.map(({ i, r }) => [...prompts[i], ...ranked[i][r].head]), { maxNewTokens: room, stopTokens: [tok.eosId], rows }).map((b) => b.tokens)
+    : asks.map(() => []);
+  const written = new Map(asks.map(({ i, r }, k) => [`${i}:${r}`, rest[k]]));
+  return ranked.map((cands, i) => cands.map((c, r) => ({ tokens: [...c.head, ...(written.get(`${i}:${r}`) ?? [])], label: c.label })));
 }
 
 /** The completion that is right by construction: the gold label (with the teacher's rationale for CoT). */
@@ -215,22 +239,29 @@ export function minePreferences(
 
   const out: PreferencePair[] = [];
   const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
-  pairs.forEach((pair, i) => {
-    const room = C - prompts[i].length;
-    const maxNew = Math.min(cfg.maxNewTokens, room);
+  // CoT policies decode a batch of pairs at a time (the same outputs as one by one; generate.ts).
+  const step = labelOnly ? pairs.length : cfg.decodeBatchSize;
+  for (let at = 0; at < pairs.length; at += step) {
+    const idx = pairs.slice(at, at + step).map((_, k) => at + k);
+    const ps = idx.map((i) => prompts[i]);
+    // room() caps each prompt's decode at the context, as min(cfg.maxNewTokens, C − prompt) did per pair.
     const candidates = ranked
-      ? ranked[i]
+      ? idx.map((i) => ranked[i])
       : atAnswer
-        ? rankAtAnswer(policy, prompts[i], atAnswer[i], cfg.beamWidth, maxNew, pair.label)
-        : rankByBeamSearch(policy, prompts[i], cfg.beamWidth, maxNew);
-    const pick = pickPreference(policy.scheme, pair.label, candidates, teacherCompletion(policy, pair, room), cfg);
-    if (pick.kind === 'skip') skipped[pick.reason]++;
-    else {
-      const v = pick.value;
-      out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...v, ...(gradeOnly ? { chosen: v.chosen.slice(0, 2), rejected: v.rejected.slice(0, 2) } : {}) });
-    }
-    if (!labelOnly) ctx.progress?.('dpo/mine', i + 1, pairs.length, { mined: String(out.length) });
-  });
+        ? rankAtAnswer(policy, ps, idx.map((i) => atAnswer[i]), cfg.beamWidth, cfg.maxNewTokens, idx.map((i) => pairs[i].label), cfg.decodeBatchSize)
+        : rankByBeamSearchBatch(policy, ps, cfg.beamWidth, cfg.maxNewTokens, cfg.decodeBatchSize * cfg.beamWidth);
+    idx.forEach((i, k) => {
+      const pair = pairs[i];
+      const room = C - prompts[i].length;
+      const pick = pickPreference(policy.scheme, pair.label, candidates[k], teacherCompletion(policy, pair, room), cfg);
+      if (pick.kind === 'skip') skipped[pick.reason]++;
+      else {
+        const v = pick.value;
+        out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...v, ...(gradeOnly ? { chosen: v.chosen.slice(0, 2), rejected: v.rejected.slice(0, 2) } : {}) });
+      }
+    });
+    if (!labelOnly) ctx.progress?.('dpo/mine', idx[idx.length - 1] + 1, pairs.length, { mined: String(out.length) });
+  }
   ctx.log?.(mineSummary(pairs.length, out, skipped));
   return out;
 }

@@ -78,6 +78,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       `model: ${base.model.spec.modelType} from ${base.baseDir} (${(base.model.numParams() / 1e6).toFixed(2)}M frozen parameters), context ${base.model.config.contextLength}; ` +
         `grades read as its tokens ${scheme.labels.map((l, i) => `${l}=${grades[i]}`).join(', ')}; LoRA rank ${hf.lora.rank} on ${hf.lora.targets.length ? hf.lora.targets.join(',') : 'all projections'}; backend ${opts.backend}`,
     );
+    if (cfg.pretrain) log('pretrain: not run (the imported model is the base)');
     if (cfg.baselines.crossEncoder.enabled) log('cross_encoder: skipped (it trains its own encoder on a run tokenizer; an imported-model run uses the model’s tokenizer)');
     if (cfg.train.earlyStop) log('train.earlyStop: not applied to adapters on an imported model; every variant trains its full steps');
     const evalBatch = Math.min(cfg.eval.batchSize, 16);

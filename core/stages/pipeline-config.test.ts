@@ -31,15 +31,21 @@ describe('pipeline presets', () => {
     expect(dflt.preset).toBe('default');
     expect(dflt.model.preset).toBe('tiny');
     expect(dflt.train.steps).toBeGreaterThan(smoke.train.steps);
+    // Issue 11's recipe, chosen on valid: its own pretrained base (vocabulary 1,024), early stopping on valid.
+    expect(dflt.pretrain).toEqual({ steps: 1000, pairs: 20000, version: 1, lr: 1e-3, batchSize: 16, warmup: 50, maxTexts: 50000, seed: 1 });
+    expect(dflt.tokenizer.vocabSize).toBe(1024);
+    expect(dflt.train.earlyStop).toEqual({ every: 100, patience: 100 }); // keep the best check, never stop: the valid curves are noisy
+    expect(smoke.pretrain).toBeUndefined();
     // A parsed config re-parses to itself: run.json can be fed back in.
     expect(PipelineConfig.parse(JSON.parse(JSON.stringify(smoke)))).toEqual(smoke);
   });
 });
 
 describe('merging a config file over a preset', () => {
-  it('the shipped study config (notebooks/study-5k.json, issue 3) loads over the default preset', () => {
+  it('the shipped study config (notebooks/study-5k.json, issues 3 and 11) loads over the default preset', () => {
     const cfg = loadPipelineConfig({ file: join(repoRoot(), 'notebooks', 'study-5k.json') });
     expect(cfg).toMatchObject({ preset: 'default', data: { source: 'generator', pairs: 5000 }, selection: { balance: 'label' } });
+    expect(cfg).toMatchObject({ pretrain: { steps: 1000, pairs: 20000 }, train: { steps: 800, earlyStop: { every: 100, patience: 3 } } });
     expect(cfg.cot).toMatchObject({ answerFirst: true, pairs: 'train', control: true, steps: 300 });
     expect(cfg.dpo.mine).toMatchObject({ onlyOptimistic: true, answerFirstPrefers: 'grade' });
     expect(cfg.dpo.train).toMatchObject({ rpoAlpha: 1, lr: 1e-5 });
@@ -47,7 +53,8 @@ describe('merging a config file over a preset', () => {
 
   it('the issue-11 label-SFT config (notebooks/sft-5k-pretrained.json) loads: pretrained base, early stopping, sft_all only', () => {
     const cfg = loadPipelineConfig({ file: join(repoRoot(), 'notebooks', 'sft-5k-pretrained.json') });
-    expect(cfg).toMatchObject({ stopAfter: 'sft_all', pretrained: 'runs/pre-synth-v1024', train: { steps: 1200, earlyStop: { every: 100, patience: 100 } } });
+    expect(cfg).toMatchObject({ stopAfter: 'sft_all', pretrain: { steps: 1000 }, train: { steps: 1200, earlyStop: { every: 100, patience: 100 } } });
+    expect(cfg.pretrained).toBeUndefined();
     expect(cfg.baselines.crossEncoder.enabled).toBe(false);
   });
 

@@ -9,6 +9,7 @@ import { inputError, UserError } from '../util/errors.ts';
 import { CrossEncoderConfig } from './baselines/cross-encoder.ts';
 import { CotConfig } from './cot.ts';
 import { DpoConfig, MineConfig } from './dpo.ts';
+import { PipelinePretrain } from './pretrain.ts';
 import { SelectionConfig } from './select-rule.ts';
 
 /**
@@ -81,6 +82,8 @@ export const PipelineConfig = z
       })
       .strict()
       .optional(),
+    /** pretrain the base inside the run (core/stages/pretrain.ts); ignored when `pretrained` names a folder; false: a random init */
+    pretrain: z.union([PipelinePretrain, z.literal(false)]).optional(),
     data: DataConfig,
     /** by query: no query is in two splits */
     split: z

@@ -30,7 +30,7 @@ import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
 import { runHFPipeline } from './hf-pipeline.ts';
-import { loadPretrained } from './pretrain.ts';
+import { ensurePretrained, generatorText, loadPretrained, type PipelinePretrain } from './pretrain.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 import { cotDataset, labelDataset, preferenceDataset } from './stage-datasets.ts';
 import type { StageDatasets } from '../runs/store.ts';
@@ -65,6 +65,8 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   /** fixed creation time (tests); default now */
   now?: Date;
+  /** where config `pretrain` keeps its base (default: the run's pretrained/); a study shares one across seeds */
+  pretrainDir?: string;
 }
 
 export interface PipelineResult {
@@ -81,11 +83,12 @@ export interface PipelineResult {
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
   // An imported Hugging Face model: every decoder variant is LoRA adapters on it (hf-pipeline.ts).
   if (cfg.hf) {
-    if (cfg.pretrained !== undefined) throw new UserError('pretrained and hf both name a base model; give one');
+    if (cfg.pretrained !== undefined) throw new UserError('hf and pretrained both name a base model; give one');
     return runHFPipeline(cfg, opts);
   }
-  // A pretrained folder (lref pretrain): its tokenizer and weights are the run's base, freed at the end.
-  const pre = cfg.pretrained !== undefined ? loadPretrained(cfg.pretrained) : undefined;
+  // A pretrained folder (lref pretrain, or `pretrain` here): its tokenizer and weights are the run's base, freed at the end.
+  const preDir = cfg.pretrained ?? (cfg.pretrain ? await pretrainBase(cfg, cfg.pretrain, opts) : undefined);
+  const pre = preDir !== undefined ? { dir: preDir, ...loadPretrained(preDir) } : undefined;
   try {
     return await pipelineRun(cfg, opts, pre);
   } finally {
@@ -93,7 +96,17 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   }
 }
 
-async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: ReturnType<typeof loadPretrained> | undefined): Promise<PipelineResult> {
+/** Config `pretrain`: the base in opts.pretrainDir (a study's, shared by its seeds) or the run's own pretrained/. */
+async function pretrainBase(cfg: PipelineConfig, p: PipelinePretrain, opts: PipelineOptions): Promise<string> {
+  const dir = opts.pretrainDir ?? join(opts.outDir, 'pretrained');
+  const { pairs, ...rest } = p;
+  const text = cfg.data.source === 'generator' ? generatorText(pairs, p.seed) : await loadPipelineData(cfg);
+  const pcfg = { ...rest, preset: cfg.model.preset, vocabSize: cfg.tokenizer.vocabSize, ...(cfg.model.contextLength ? { contextLength: cfg.model.contextLength } : {}) };
+  ensurePretrained(dir, () => text, pcfg, { backend: opts.backend, log: opts.log, signal: opts.signal, progress: (d, n, loss) => opts.progress?.('pretrain', d, n, { loss: loss.toFixed(3) }) });
+  return dir;
+}
+
+async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (ReturnType<typeof loadPretrained> & { dir: string }) | undefined): Promise<PipelineResult> {
   const dir = opts.outDir;
   if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
   mkdirSync(dir, { recursive: true });
@@ -132,7 +145,7 @@ async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: Retu
   const teacher = makeTeacher(cfg, data.source);
   const tokenizer = pre ? pre.tokenizer : await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
   const modelConfig = pre ? { ...pre.model.config, seed: cfg.seed } : makeModelConfig(cfg, tokenizer.vocabSize);
-  if (pre) log(`pretrained: ${cfg.pretrained} (${pre.card.texts} texts from ${pre.card.source}, loss ${pre.card.loss.first10.toFixed(2)} → ${pre.card.loss.last10.toFixed(2)}); its tokenizer and model shape replace tokenizer.* and model.*`);
+  if (pre) log(`pretrained: ${pre.dir} (${pre.card.texts} texts from ${pre.card.source}, loss ${pre.card.loss.first10.toFixed(2)} → ${pre.card.loss.last10.toFixed(2)}); its tokenizer and model shape replace tokenizer.* and model.*`);
   const trainConfig = TrainConfig.parse({
     ...presetFor(cfg.model.preset, tokenizer.vocabSize).train,
     ...cfg.train,

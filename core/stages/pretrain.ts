@@ -8,6 +8,7 @@ import { DecoderLM } from '../model/gpt.ts';
 import { presetFor } from '../model/presets.ts';
 import type { LMExample } from '../train/batch.ts';
 import { makeOptimizer, trainLM } from '../train/loop.ts';
+import { generateDataset } from '../data/synth/generate.ts';
 import { encodePrompt, loadTemplate } from '../text/prompts.ts';
 import { Tokenizer } from '../text/tokenizer.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
@@ -42,6 +43,46 @@ export const PretrainConfig = z
   })
   .strict();
 export type PretrainConfig = z.infer<typeof PretrainConfig>;
+
+/** The generator's text is drawn with this offset on the seed, so it is never a run's own pairs. */
+export const GENERATOR_SEED_OFFSET = 100_000;
+
+/**
+ * A pipeline config's `pretrain`: the run pretrains its own base before any stage (vocabulary =
+ * tokenizer.vocabSize, size = model.preset and model.contextLength). On generated data the text is
+ * `pairs` fresh generator pairs (seed + GENERATOR_SEED_OFFSET); on a data file, the file's text.
+ * The seed is the pretraining's own, not the run's, so the seeds of a study share one base, as
+ * fine-tunes of one pretrained LLM do.
+ */
+export const PipelinePretrain = PretrainConfig.omit({ preset: true, contextLength: true, vocabSize: true })
+  .extend({ pairs: z.number().int().min(1).default(20_000) })
+  .strict();
+export type PipelinePretrain = z.infer<typeof PipelinePretrain>;
+
+/** Generated pretraining text: never the pairs of a run with a seed below GENERATOR_SEED_OFFSET. */
+export function generatorText(pairs: number, seed: number): { pairs: PairRecord[]; source: string } {
+  const s = seed + GENERATOR_SEED_OFFSET;
+  return { pairs: generateDataset({ pairs, seed: s, noise: 0 }).pairs, source: `generator (${pairs} pairs, seed ${s})` };
+}
+
+/**
+ * `dir` holding a base pretrained with `cfg` on `source`: reused when its card says exactly that (a
+ * study's seeds share one), trained otherwise. A folder pretrained differently is refused, not overwritten.
+ */
+export function ensurePretrained(dir: string, text: () => { pairs: readonly PairRecord[]; source: string }, cfgInput: z.input<typeof PretrainConfig>, opts: Omit<PretrainOptions, 'outDir' | 'source'>): PretrainCard {
+  const cfg = PretrainConfig.parse(cfgInput);
+  const cardFile = join(dir, PRETRAIN_CARD);
+  const { pairs, source } = text();
+  if (existsSync(cardFile)) {
+    const card = PretrainCard.parse(JSON.parse(readFileSync(cardFile, 'utf8')));
+    if (JSON.stringify(card.config) !== JSON.stringify(cfg) || card.source !== source) {
+      throw new UserError(`${dir}: holds a base pretrained with another config or text (${PRETRAIN_CARD}); remove it or choose another --out`);
+    }
+    opts.log?.(`pretrain: reusing ${dir}`);
+    return card;
+  }
+  return runPretrain(pairs, cfg, { ...opts, outDir: dir, source }).card;
+}
 
 /** What a pretrained folder says about itself (lref-pretrain.json). */
 export const PretrainCard = z

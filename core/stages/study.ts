@@ -131,7 +131,7 @@ export async function runStudy(cfg: PipelineConfig, opts: StudyOptions): Promise
       continue;
     }
     opts.log?.(`study: seed ${seed} → ${dir}`);
-    const r = await runPipeline({ ...cfg, seed }, { ...opts, outDir: dir });
+    const r = await runPipeline({ ...cfg, seed }, { ...opts, outDir: dir, pretrainDir: join(opts.outDir, 'pretrained') });
     test.push(r.metrics);
     valid.push(r.validMetrics);
   }

@@ -132,49 +132,254 @@ export function greedy(model: DecoderLM, prompt: number[], opts: GenerateOptions
  */
 export function beamSearch(model: DecoderLM, prompt: number[], opts: BeamOptions): Beam[] {
   prompt = checkPrompt(model, prompt);
-  const K = opts.beamWidth;
-  if (!(K >= 1)) throw new Error('beamSearch: beamWidth must be ≥ 1');
-  const stops = new Set(opts.stopTokens ?? []);
-  const alpha = opts.lengthPenalty ?? 0;
-  const score = (logProb: number, len: number) => (alpha > 0 ? logProb / Math.max(1, len) ** alpha : logProb);
+  const rules = beamRules(opts);
   const n = room(model, prompt, opts.maxNewTokens);
   const dec = new Decoder(model, opts.useCache ?? true);
   const done: Beam[] = [];
-  let live: { tokens: number[]; logProb: number }[] = [{ tokens: [], logProb: 0 }];
+  let live: LiveBeam[] = [{ tokens: [], logProb: 0 }];
   try {
     let lps = n > 0 ? dec.start(prompt) : [];
     for (let step = 0; step < n && live.length > 0; step++) {
-      // Candidates: the top K tokens of each live beam suffice for the top K overall.
-      const cands: { parent: number; token: number; logProb: number }[] = [];
-      live.forEach((b, parent) => {
-        const lp = lps[parent];
-        for (const token of topK(lp, K)) cands.push({ parent, token, logProb: b.logProb + lp[token] });
-      });
-      cands.sort((a, b) => b.logProb - a.logProb || a.parent - b.parent || a.token - b.token);
-      const next: { parent: number; token: number; logProb: number }[] = [];
-      for (const c of cands) {
-        if (next.length >= K || done.length >= K) break;
-        const tokens = [...live[c.parent].tokens, c.token];
-        if (stops.has(c.token)) done.push({ tokens, logProb: c.logProb, score: score(c.logProb, tokens.length), finished: true });
-        else next.push(c);
-      }
-      if (done.length >= K || step + 1 === n) {
-        live = next.map((c) => ({ tokens: [...live[c.parent].tokens, c.token], logProb: c.logProb }));
+      const next = selectBeams(live, lps, done, rules);
+      if (done.length >= rules.K || step + 1 === n) {
+        live = grow(live, next);
         break;
       }
       lps = dec.extend(
         next.map((c) => c.parent),
         next.map((c) => c.token),
       );
-      live = next.map((c) => ({ tokens: [...live[c.parent].tokens, c.token], logProb: c.logProb }));
+      live = grow(live, next);
     }
   } finally {
     dec.dispose();
   }
+  return rankBeams(done, live, rules);
+}
+
+interface LiveBeam {
+  tokens: number[];
+  logProb: number;
+}
+interface Candidate {
+  parent: number;
+  token: number;
+  logProb: number;
+}
+interface BeamRules {
+  K: number;
+  stops: Set<number>;
+  score: (logProb: number, len: number) => number;
+}
+
+function beamRules(opts: BeamOptions): BeamRules {
+  const K = opts.beamWidth;
+  if (!(K >= 1)) throw new Error('beamSearch: beamWidth must be ≥ 1');
+  const alpha = opts.lengthPenalty ?? 0;
+  return { K, stops: new Set(opts.stopTokens ?? []), score: (logProb, len) => (alpha > 0 ? logProb / Math.max(1, len) ** alpha : logProb) };
+}
+
+/**
+ * One beam step: expands each live beam (row lps[i]) and keeps the K best continuations by raw
+ * log-prob; one that ends in a stop token goes to `done` instead. Returns the kept ones.
+ */
+function selectBeams(live: LiveBeam[], lps: Float32Array[], done: Beam[], { K, stops, score }: BeamRules): Candidate[] {
+  // Candidates: the top K tokens of each live beam suffice for the top K overall.
+  const cands: Candidate[] = [];
+  live.forEach((b, parent) => {
+    const lp = lps[parent];
+    for (const token of topK(lp, K)) cands.push({ parent, token, logProb: b.logProb + lp[token] });
+  });
+  cands.sort((a, b) => b.logProb - a.logProb || a.parent - b.parent || a.token - b.token);
+  const next: Candidate[] = [];
+  for (const c of cands) {
+    if (next.length >= K || done.length >= K) break;
+    const tokens = [...live[c.parent].tokens, c.token];
+    if (stops.has(c.token)) done.push({ tokens, logProb: c.logProb, score: score(c.logProb, tokens.length), finished: true });
+    else next.push(c);
+  }
+  return next;
+}
+
+function grow(live: LiveBeam[], next: Candidate[]): LiveBeam[] {
+  return next.map((c) => ({ tokens: [...live[c.parent].tokens, c.token], logProb: c.logProb }));
+}
+
+/** Finished beams by score, then unfinished ones if fewer than K finished; at most K. */
+function rankBeams(done: Beam[], live: LiveBeam[], { K, score }: BeamRules): Beam[] {
   const cut = live.map((b) => ({ ...b, score: score(b.logProb, b.tokens.length), finished: false }));
   const rank = (a: Beam, b: Beam) => b.score - a.score;
   const finished = done.sort(rank);
   return finished.length >= K ? finished.slice(0, K) : [...finished, ...cut.sort(rank)].slice(0, K);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Batched decoding: many prompts decoded together, one row per prompt (per beam), in a ragged KV
+// cache (each row at its own position; see KVCache). Every prompt is prefilled alone, so a row's
+// numbers are those of decoding it alone: the outputs equal greedy()/beamSearch() token for token.
+
+export interface BatchOptions {
+  /** Rows decoded together at most (prompts for greedy, prompts × beamWidth for beams); default 32. */
+  rows?: number;
+}
+
+/** Decodes rows of many prompts through one ragged KV cache; a finished row is dropped from it. */
+class BatchDecoder {
+  private cache: KVCache | undefined;
+
+  constructor(private readonly model: DecoderLM) {}
+
+  /**
+   * Prefills each prompt alone, then stacks their caches with room for `newTokens[i]` more tokens
+   * on row i; returns each prompt's next-token log-probs.
+   */
+  start(prompts: number[][], newTokens: number[]): Float32Array[] {
+    const caches: KVCache[] = [];
+    const out: Float32Array[] = [];
+    try {
+      for (const p of prompts) {
+        const cache = new KVCache();
+        caches.push(cache);
+        const ids = tf.tensor2d([p], [1, p.length], 'int32');
+        const logits = this.model.decode(ids, cache);
+        ids.dispose();
+        out.push(readLogProbs(logits, this.model.config.vocabSize)[0]);
+      }
+    } catch (e) {
+      for (const c of caches) c.dispose();
+      throw e;
+    }
+    this.cache = KVCache.stack(caches, Math.max(...prompts.map((p, i) => p.length + newTokens[i] - 1)));
+    return out;
+  }
+
+  /** Keeps rows `parents` (repeats allowed), appends tokens[i] to row i; returns the rows' next-token log-probs. */
+  extend(parents: number[], tokens: number[]): Float32Array[] {
+    this.cache!.reorder(parents);
+    const ids = tf.tensor2d(tokens, [tokens.length, 1], 'int32');
+    try {
+      return readLogProbs(this.model.decode(ids, this.cache!), this.model.config.vocabSize);
+    } finally {
+      ids.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.cache?.dispose();
+  }
+}
+
+function readLogProbs(logits: tf.Tensor2D, V: number): Float32Array[] {
+  const lp = tf.logSoftmax(logits);
+  const flat = lp.dataSync() as Float32Array;
+  tf.dispose([logits, lp]);
+  return Array.from({ length: flat.length / V }, (_, i) => flat.slice(i * V, (i + 1) * V));
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+function rowsOf(opts: BatchOptions): number {
+  const rows = opts.rows ?? 32;
+  if (!(Number.isInteger(rows) && rows >= 1)) throw new Error(`generate: rows must be a whole number ≥ 1, got ${rows}`);
+  return rows;
+}
+
+/** greedy() for every prompt, decoded `rows` prompts at a time; the same outputs, in prompt order. */
+export function greedyBatch(model: DecoderLM, prompts: readonly number[][], opts: GenerateOptions & BatchOptions): Beam[] {
+  if (opts.useCache === false) return prompts.map((p) => greedy(model, p, opts));
+  return chunks(prompts, rowsOf(opts)).flatMap((c) => greedyChunk(model, c, opts));
+}
+
+function greedyChunk(model: DecoderLM, prompts: number[][], opts: GenerateOptions): Beam[] {
+  const ps = prompts.map((p) => checkPrompt(model, p));
+  const stops = new Set(opts.stopTokens ?? []);
+  const res: Beam[] = ps.map(() => ({ tokens: [], logProb: 0, score: 0, finished: false }));
+  const ns = ps.map((p) => room(model, p, opts.maxNewTokens));
+  let active = ps.map((_, i) => i).filter((i) => ns[i] > 0);
+  const dec = new BatchDecoder(model);
+  try {
+    let lps = active.length > 0 ? dec.start(active.map((i) => ps[i]), active.map((i) => ns[i])) : [];
+    for (let step = 0; active.length > 0; step++) {
+      const keep: number[] = [];
+      const tokens: number[] = [];
+      active.forEach((pi, r) => {
+        const lp = lps[r];
+        let best = 0;
+        for (let v = 1; v < lp.length; v++) if (lp[v] > lp[best]) best = v;
+        res[pi].tokens.push(best);
+        res[pi].logProb += lp[best];
+        if (stops.has(best)) res[pi].finished = true;
+        else if (step + 1 < ns[pi]) {
+          keep.push(r);
+          tokens.push(best);
+        }
+      });
+      active = keep.map((r) => active[r]);
+      if (active.length > 0) lps = dec.extend(keep, tokens);
+    }
+  } finally {
+    dec.dispose();
+  }
+  for (const r of res) r.score = r.logProb;
+  return res;
+}
+
+/** beamSearch() for every prompt, floor(rows / beamWidth) prompts at a time; the same beams, in prompt order. */
+export function beamSearchBatch(model: DecoderLM, prompts: readonly number[][], opts: BeamOptions & BatchOptions): Beam[][] {
+  const rules = beamRules(opts);
+  if (opts.useCache === false) return prompts.map((p) => beamSearch(model, p, opts));
+  return chunks(prompts, Math.max(1, Math.floor(rowsOf(opts) / rules.K))).flatMap((c) => beamChunk(model, c, opts, rules));
+}
+
+interface BeamGroup {
+  n: number;
+  done: Beam[];
+  live: LiveBeam[];
+  /** still decoding: its live beams are rows of the batch */
+  open: boolean;
+}
+
+function beamChunk(model: DecoderLM, prompts: number[][], opts: BeamOptions, rules: BeamRules): Beam[][] {
+  const ps = prompts.map((p) => checkPrompt(model, p));
+  const groups: BeamGroup[] = ps.map((p) => {
+    const n = room(model, p, opts.maxNewTokens);
+    return { n, done: [], live: [{ tokens: [], logProb: 0 }], open: n > 0 };
+  });
+  const dec = new BatchDecoder(model);
+  try {
+    // Rows of the batch, group by group in order: group g's live beams are rows at[g] .. at[g]+live-1.
+    let order = groups.map((_, g) => g).filter((g) => groups[g].open);
+    let lps = order.length > 0 ? dec.start(order.map((g) => ps[g]), order.map((g) => groups[g].n)) : [];
+    for (let step = 0; order.length > 0; step++) {
+      const parents: number[] = [];
+      const tokens: number[] = [];
+      const nextOrder: number[] = [];
+      let at = 0;
+      for (const g of order) {
+        const grp = groups[g];
+        const rows = lps.slice(at, at + grp.live.length);
+        const next = selectBeams(grp.live, rows, grp.done, rules);
+        if (!(grp.done.length >= rules.K || step + 1 === grp.n) && next.length > 0) {
+          for (const c of next) {
+            parents.push(at + c.parent);
+            tokens.push(c.token);
+          }
+          nextOrder.push(g);
+        } else grp.open = false;
+        at += grp.live.length;
+        grp.live = grow(grp.live, next);
+      }
+      order = nextOrder;
+      if (order.length > 0) lps = dec.extend(parents, tokens);
+    }
+  } finally {
+    dec.dispose();
+  }
+  return groups.map((grp) => rankBeams(grp.done, grp.live, rules));
 }
 
 /** Indices of the k largest values (lowest index first among equals). */

@@ -4,7 +4,10 @@ import { UserError } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 
 const PRESETS = ['tiny', 'small'] as const;
-const DEFAULT_BACKENDS = ['lref-native', 'wasm', 'cpu'];
+/** Measured fast enough for a default run (≤ 3 min on 2 cores with both presets); see benchBackends. */
+export const FAST_BACKENDS = ['lref-native', 'wasm'];
+/** ~100× slower than lref-native: one tiny training step takes seconds; only on request. */
+export const SLOW_BACKENDS = ['cpu'];
 
 function list(value: string | undefined, fallback: string[]): string[] {
   if (value === undefined) return fallback;
@@ -13,13 +16,20 @@ function list(value: string | undefined, fallback: string[]): string[] {
   return items;
 }
 
+/** The backends a bench runs: --backends as given, else the fast ones, plus the slow ones with --all-backends. */
+export function benchBackends(backends: string | undefined, all: boolean): string[] {
+  if (backends !== undefined && all) throw new UserError('--backends and --all-backends: give one of them');
+  return list(backends, all ? [...FAST_BACKENDS, ...SLOW_BACKENDS] : FAST_BACKENDS);
+}
+
 /** `lref bench`: training, scoring and generation speed per backend, beside PyTorch on this machine. */
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Measure training/scoring/generation speed per TF.js backend against PyTorch on this machine',
-  usage: 'bench [--json] [--presets tiny,small] [--backends lref-native,wasm,cpu] [--repeat N] [--steps N] [--no-torch] [--out FILE]',
+  usage: 'bench [--json] [--presets tiny,small] [--backends lref-native,wasm,cpu | --all-backends] [--repeat N] [--steps N] [--no-torch] [--out FILE]',
   examples: [
     'lref bench',
+    'lref bench --all-backends',
     'lref bench --presets tiny --backends lref-native,wasm --repeat 5',
     'lref bench --json --out runs/bench.json',
   ],
@@ -27,6 +37,7 @@ export const benchCommand: Command = {
     json: { type: 'boolean' },
     presets: { type: 'string' },
     backends: { type: 'string' },
+    'all-backends': { type: 'boolean' },
     repeat: { type: 'string' },
     steps: { type: 'string' },
     'no-torch': { type: 'boolean' },
@@ -38,7 +49,8 @@ export const benchCommand: Command = {
     hf: 'only the imported-model figures: a random 135M Llama-shaped model scoring pairs and one LoRA step, beside PyTorch (several minutes)',
     json: 'print the report as JSON instead of tables',
     presets: `model presets to run (${PRESETS.join(', ')}; default both)`,
-    backends: `TF.js backends in order (default ${DEFAULT_BACKENDS.join(',')}; cpu gets one timed step)`,
+    backends: `TF.js backends in order (default the fast ones: ${FAST_BACKENDS.join(',')}; cpu gets one timed step)`,
+    'all-backends': `also the slow backends (${SLOW_BACKENDS.join(', ')}; adds many minutes)`,
     repeat: 'timed runs per figure; the median is reported (default 3)',
     steps: 'training steps / scoring batches per timed run (default 3)',
     'no-torch': 'skip the PyTorch reference',
@@ -66,7 +78,7 @@ export const benchCommand: Command = {
     const { formatReport } = await import('../../../bench/format.ts');
     const opts = BenchOptions.parse({
       presets,
-      backends: list(optString(args, 'backends'), DEFAULT_BACKENDS),
+      backends: benchBackends(optString(args, 'backends'), optBool(args, 'all-backends')),
       repeat: optInt(args, 'repeat', 3, 1, 100),
       steps: optInt(args, 'steps', 3, 1, 1000),
       torch: !optBool(args, 'no-torch'),

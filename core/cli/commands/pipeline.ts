@@ -108,11 +108,22 @@ export const pipelineCommand: Command = {
       }
       io.out(`test split (${result.metrics[0].n} pairs): report these, never tune on them`);
       io.out(formatMetricsTable(result.metrics));
+      io.out('');
+      for (const line of formatTimings(result.timings)) io.out(line);
       io.out(`run ${result.runId} in ${formatSeconds(result.timings.total)} on ${backend}: ${result.dir}`);
     }
     return 0;
   },
 };
+
+/** Where the time went: each timed stage (run.json `timings`), its seconds and share of the total, in run order. */
+export function formatTimings(timings: Record<string, number>): string[] {
+  const total = timings.total ?? Object.values(timings).reduce((a, b) => a + b, 0);
+  const stages = Object.entries(timings).filter(([k]) => k !== 'total');
+  const w = Math.max(5, ...stages.map(([k]) => k.length));
+  const row = (name: string, s: number) => `${name.padEnd(w)}  ${formatSeconds(s).padStart(8)}  ${total > 0 ? ((100 * s) / total).toFixed(1).padStart(5) : '    —'}%`;
+  return ['time per stage:', ...stages.map(([k, s]) => row(k, s)), row('total', total)];
+}
 
 /** One progress bar at a time, replaced when the stage reporting progress changes. */
 class StageBars {

@@ -2,13 +2,9 @@ import type { Command } from '../command.ts';
 import { optBool, optInt, optString, reqString } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { FORMATS, loadDataset } from '../../data/load.ts';
-import { generateDataset } from '../../data/synth/generate.ts';
 import { initBackend } from '../../model/backend.ts';
-import { runPretrain } from '../../stages/pretrain.ts';
+import { GENERATOR_SEED_OFFSET, generatorText, runPretrain } from '../../stages/pretrain.ts';
 import { UserError } from '../../util/errors.ts';
-
-/** The generator's text is drawn with this offset on the seed, so it is never a run's own pairs. */
-const GENERATOR_SEED_OFFSET = 100_000;
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
@@ -67,8 +63,7 @@ export const pretrainCommand: Command = {
       source = ds.source;
     } else {
       const n = optInt(args, 'pairs', 20_000, 1, 10_000_000);
-      pairs = generateDataset({ pairs: n, seed: seed + GENERATOR_SEED_OFFSET, noise: 0 }).pairs;
-      source = `generator (${n} pairs, seed ${seed + GENERATOR_SEED_OFFSET})`;
+      ({ pairs, source } = generatorText(n, seed));
     }
     const bar = new Progress(io, cfg.steps, 'pretrain', json);
     const { card } = runPretrain(pairs, cfg, {
