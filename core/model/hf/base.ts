@@ -236,7 +236,7 @@ export abstract class HFCausalLM implements CausalLM {
   /** Next-token logits of the last new position [B,V] after the cached tokens; extends the cache. */
   decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D {
     const [B, Tn] = ids.shape;
-    cache.layout ??= 'heads';
+    cache.layout ??= 'kv-heads';
     cache.pendingKeys = [];
     cache.pendingValues = [];
     const out = tf.tidy(() => {
@@ -248,13 +248,27 @@ export abstract class HFCausalLM implements CausalLM {
     cache.pendingKeys = cache.pendingValues = undefined;
     cache.keys = out.keys;
     cache.values = out.values;
-    cache.length += Tn;
+    // A ragged cache (batched generation, KVCache.stack): each row moves on by one token.
+    if (cache.rowLengths) {
+      cache.length = cache.slotsAfterStep();
+      cache.rowLengths = cache.rowLengths.map((n) => n + Tn);
+    } else cache.length += Tn;
     return out.logits;
   }
 
-  protected checkInput(T: number, start: number): void {
+  /** Checks the input fits; returns the ragged rows' positions (batched decoding), else undefined. */
+  protected checkInput(B: number, T: number, cache: KVCache | undefined): number[] | undefined {
     if (this.disposed) throw new Error(`${this.spec.modelType}: used after dispose()`);
-    if (start + T > this.config.contextLength) throw new Error(`${this.spec.modelType}: ${start + T} positions exceed contextLength ${this.config.contextLength}`);
+    const ragged = cache?.rowLengths;
+    const C = this.config.contextLength;
+    if (ragged) {
+      if (T !== 1 || ragged.length !== B) throw new Error(`${this.spec.modelType}: a ragged cache of ${ragged.length} rows decodes [rows, 1] ids, got [${B}, ${T}]`);
+      if (Math.max(...ragged) + 1 > C) throw new Error(`${this.spec.modelType}: ${Math.max(...ragged) + 1} positions exceed contextLength ${C}`);
+      return ragged;
+    }
+    const start = cache?.length ?? 0;
+    if (start + T > C) throw new Error(`${this.spec.modelType}: ${start + T} positions exceed contextLength ${C}`);
+    return undefined;
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { causalSoftmax, onNative } from '../native-ops.ts';
+import { causalSoftmax, onNative, raggedSoftmax } from '../native-ops.ts';
 import { bmm } from '../ops.ts';
 
 /**
@@ -39,12 +39,14 @@ export function ropeTables(positions: number, headDim: number, theta: number): {
  * Rotary embedding of x [B,H,T,hd] at positions whose tables are cos, sin [T, hd/2], in HF's
  * "rotate half" layout: (x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin), x1/x2 the two halves.
  */
-export function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+export function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, perRow = false): tf.Tensor4D {
   return tf.tidy(() => {
     const half = x.shape[3] / 2;
     const [x1, x2] = tf.split(x, [half, half], 3);
-    const c = tf.reshape(cos, [1, 1, cos.shape[0], half]);
-    const s = tf.reshape(sin, [1, 1, sin.shape[0], half]);
+    // perRow (batched decoding, T = 1): the tables are [B, hd/2], row b at its own position.
+    const shape = perRow ? [cos.shape[0], 1, 1, half] : [1, 1, cos.shape[0], half];
+    const c = tf.reshape(cos, shape);
+    const s = tf.reshape(sin, shape);
     return tf.concat([tf.sub(tf.mul(x1, c), tf.mul(x2, s)), tf.add(tf.mul(x2, c), tf.mul(x1, s))], 3) as tf.Tensor4D;
   });
 }
@@ -61,10 +63,10 @@ const NEG = -1e9;
 
 /**
  * Causal scaled-dot-product attention over q [B,H,T,hd], k and v [B,H,Tk,hd] whose first
- * Tk−T keys are cached positions → [B,H,T,hd]. On 'lref-native' the mask is applied inside the
+ * Tk−T keys are cached positions → [B,H,T,hd] (ragged: T = 1, each row at its own position). On 'lref-native' the mask is applied inside the
  * softmax kernel; elsewhere as an additive −1e9 bias (exp underflows to exactly 0 either way).
  */
-export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
+export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, ragged?: readonly number[]): tf.Tensor4D {
   const [B, H, T, hd] = q.shape;
   const Tk = k.shape[2];
   const start = Tk - T;
@@ -72,7 +74,9 @@ export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D):
   const kT = tf.transpose(tf.reshape(k, [B * H, Tk, hd]), [0, 2, 1]) as tf.Tensor3D;
   let s = tf.reshape(bmm(q3, kT), [B, H, T, Tk]) as tf.Tensor4D;
   let p: tf.Tensor4D;
-  if (onNative()) p = causalSoftmax(s, start);
+  // ragged (batched decoding): row b's query sits at position ragged[b] and sees keys 0..ragged[b].
+  if (ragged) p = raggedSoftmax(s, ragged.map((n) => n + 1));
+  else if (onNative()) p = causalSoftmax(s, start);
   else {
     if (T > 1) s = tf.add(s, maskBias(T, Tk, start));
     p = tf.softmax(s);
