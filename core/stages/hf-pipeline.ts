@@ -172,7 +172,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
         await timed('sft_random', () => sft('sft_random', train.filter((_, i) => randomRecords[i].kept), 11, subsetBase).model.dispose());
         const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
         selectionRecords = selection.records;
-        log('cot: Multi-CoT (+ee, +ra, +dr) is not run on an imported model yet (it needs generation through the imported model)');
+        log('cot: Multi-CoT (+ee, +ra, +dr) is not run on an imported model yet (the imported models decode through the batched generation API, but the CoT stages are written against the run tokenizer and its prompt templates)');
 
         // Label-level DPO from sft_selected: gold grade chosen, the policy's likeliest wrong grade rejected.
         try {
