@@ -14,6 +14,7 @@ import { RUN_FILES } from '../runs/schema.ts';
 import { loadHFAdapter, predictHF } from './hf-relevance.ts';
 import { loadPipelineConfig, pipelineConfigOf } from './pipeline-config.ts';
 import { runPipeline } from './pipeline.ts';
+import { pipelineInputs } from '../cli/commands/pipeline.ts';
 
 // `lref pipeline --model`: the smoke preset's data, split and stage layout on a tiny random Llama
 // (GQA 4/2) written by the PyTorch reference script; steps cut so it finishes in a couple of minutes.
@@ -88,5 +89,16 @@ describe.skipIf(!haveTorch)('lref pipeline on an imported model', () => {
 
     // a finished run is never overwritten
     await expect(runPipeline(cfg, { outDir: out, backend })).rejects.toThrow(/already holds a finished run/);
+  });
+});
+
+describe('the hf config field', () => {
+  it('--model fills hf.dir with the defaults; a typo is named by its key path; hf with pretrained is refused', async () => {
+    const { overrides } = pipelineInputs({ values: { model: 'models/m' }, positionals: [] });
+    const cfg = loadPipelineConfig({ preset: 'smoke', overrides });
+    expect(cfg.hf).toEqual({ dir: 'models/m', contextLength: 256, lora: { rank: 8, alpha: 16, dropout: 0.05, targets: [] } });
+    expect(() => loadPipelineConfig({ preset: 'smoke', overrides: { hf: { dir: 'm', lora: { rnk: 4 } } } })).toThrow(/hf\.lora\.rnk: unknown key/);
+    await expect(runPipeline({ ...cfg, pretrained: 'p' }, { outDir: join(root, 'never'), backend: 'cpu' })).rejects.toThrow(/hf and pretrained both name a base model/);
+    expect(existsSync(join(root, 'never'))).toBe(false);
   });
 });
