@@ -3,7 +3,7 @@ import type { ForwardOptions, KVCache } from '../gpt.ts';
 import { embed } from '../ops.ts';
 import { HFBase, HFCausalLM, type HFLoadOptions, type LinearSpec } from './base.ts';
 import type { HFSpec } from './config.ts';
-import { causalAttention, repeatKV, rmsNorm, ropeTables, rotary, swiglu } from './ops.ts';
+import { causalAttention, rmsNorm, ropeTables, rotary, swiglu } from './ops.ts';
 
 /**
  * The Llama family (LlamaForCausalLM, Qwen2ForCausalLM, SmolLM, Mistral) under their Hugging Face
@@ -90,7 +90,7 @@ export class LlamaLM extends HFCausalLM {
       let vh = heads(lin(h, v), KV);
       // The cache holds the KV heads (rotated), before they are repeated for the query groups.
       if (cache) [kh, vh] = cache.extend(l, kh, vh, 2, 2);
-      const att = causalAttention(qh, repeatKV(kh, H / KV), repeatKV(vh, H / KV), ragged);
+      const att = causalAttention(qh, kh, vh, ragged);
       x = tf.add(x, lin(tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D, o));
       const h2 = norm(x, `model.layers.${l}.post_attention_layernorm`);
       x = tf.add(x, lin(swiglu(lin(h2, gate), lin(h2, up)), down));
