@@ -29,7 +29,6 @@ import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
-import { runHFPipeline } from './hf-pipeline.ts';
 import { ensurePretrained, generatorText, loadPretrained, type PipelinePretrain } from './pretrain.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 import { cotDataset, labelDataset, preferenceDataset } from './stage-datasets.ts';
@@ -84,6 +83,8 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   // An imported Hugging Face model: every decoder variant is LoRA adapters on it (hf-pipeline.ts).
   if (cfg.hf) {
     if (cfg.pretrained !== undefined) throw new UserError('hf and pretrained both name a base model; give one');
+    // Loaded on demand: it pulls in the Hugging Face tokenizer and template libraries, which a built-in run (and the notebook kernel's start) need not load.
+    const { runHFPipeline } = await import('./hf-pipeline.ts');
     return runHFPipeline(cfg, opts);
   }
   // A pretrained folder (lref pretrain, or `pretrain` here): its tokenizer and weights are the run's base, freed at the end.
