@@ -93,6 +93,13 @@ export async function exportBundle(runDir: string, opts: ExportBundleOptions): P
     throw new UserError(`${runDir}: no variant "${variant}"; the run has ${run.run.variants.join(', ')}`);
   }
   const ckpt = join(runDir, RUN_FILES.checkpoints, variant);
+  if (existsSync(join(ckpt, 'adapter_config.json'))) {
+    // A run on an imported model (hf-pipeline.ts): its variants are LoRA adapters, which a bundle (built-in decoder) cannot hold.
+    throw new UserError(
+      `${runDir}: variant "${variant}" is LoRA adapters on an imported Hugging Face model; --to bundle holds built-in decoders only. ` +
+        `Merge it with \`lref model export ${ckpt} --out DIR\` and serve that with \`lref serve --model DIR\``,
+    );
+  }
   if (!servable.includes(variant)) {
     throw new UserError(`${runDir}: variant "${variant}" has no decoder checkpoint to serve (lexical, cross_encoder and imported variants have none); servable: ${servable.join(', ') || 'none'}`);
   }

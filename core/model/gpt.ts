@@ -54,7 +54,8 @@ export class KVCache {
   /** Ragged caches only: tokens held by each row (= the position of its next token). */
   rowLengths?: number[];
   /** Fixed by the first decode: 'heads' or 'tokens' (see above). */
-  layout?: 'heads' | 'tokens';
+  /** 'kv-heads': the imported models (core/model/hf), keys and values both [B,H,t,hd]. */
+  layout?: 'heads' | 'tokens' | 'kv-heads';
   /** Filled by the decode in progress, then swapped in (so a failed decode leaves the cache intact). */
   pendingKeys?: tf.Tensor[];
   pendingValues?: tf.Tensor[];
@@ -65,7 +66,7 @@ export class KVCache {
 
   /** Token axes of keys and values in this cache's layout. */
   private axes(): [number, number] {
-    return this.layout === 'heads' ? [3, 2] : [1, 1];
+    return this.layout === 'heads' ? [3, 2] : this.layout === 'kv-heads' ? [2, 2] : [1, 1];
   }
 
   /**

@@ -1,7 +1,9 @@
 import type { LabelScheme } from '../data/labels.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
+import type { PairRecord } from '../data/schema.ts';
 import type { DecoderLM } from '../model/gpt.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
+import type { LabelPrediction } from './relevance-model.ts';
 
 /**
  * What every LREF stage is handed by the pipeline: the run's shared tokenizer and label scheme,
@@ -26,9 +28,30 @@ export interface StageContext {
   signal?: AbortSignal;
   /** a model to fine-tune from: the pretrained base's copy (lref pretrain), else a fresh init of modelConfig */
   newModel?: () => DecoderLM;
+  /**
+   * Trains label-only judges another way than the built-in decoder on `tokenizer` (e.g. LoRA on an
+   * imported model, hf-pipeline.ts). Where a stage needs a throwaway label judge (selection's aux
+   * models) it asks this when present; tokenizer and modelConfig are then unused by that stage.
+   */
+  labelJudges?: LabelJudges;
 }
 
+/** Fresh label-only judges from the run's base (the seam between the built-in and imported models). */
+export interface LabelJudges {
+  /** Fine-tunes a fresh judge on `pairs` (graded `labels`, default each pair's own) for trainConfig.steps steps. */
+  train(pairs: readonly PairRecord[], labels: readonly string[] | undefined, trainConfig: TrainConfig, onStep: (step: number, loss: number) => void): TrainedLabelJudge;
+}
+
+export interface TrainedLabelJudge {
+  losses: number[];
+  predict(pairs: readonly PairRecord[], batchSize?: number): LabelPrediction[];
+  dispose(): void;
+}
+
+/** A context whose label judges all come from `labelJudges`: no run tokenizer or decoder shape (an imported model). */
+export type JudgeContext = Omit<StageContext, 'tokenizer' | 'modelConfig' | 'newModel' | 'labelJudges'> & { labelJudges: LabelJudges };
+
 /** A TrainConfig with some fields replaced, and the seed salted so sibling models differ. */
-export function trainConfigFor(ctx: StageContext, override: Partial<TrainConfig>, salt = 0): TrainConfig {
+export function trainConfigFor(ctx: Pick<StageContext, 'trainConfig' | 'seed'>, override: Partial<TrainConfig>, salt = 0): TrainConfig {
   return { ...ctx.trainConfig, ...override, seed: (ctx.seed * 1000 + salt) >>> 0 };
 }

@@ -3,6 +3,7 @@ import { parseJsonText } from '../util/json.ts';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FORMATS } from '../data/load.ts';
+import { LoraConfig } from '../model/hf/base.ts';
 import { OpenAITeacherConfig } from '../teachers/openai.ts';
 import { inputError, UserError } from '../util/errors.ts';
 import { CrossEncoderConfig } from './baselines/cross-encoder.ts';
@@ -65,6 +66,22 @@ export const PipelineConfig = z
     stopAfter: z.enum(['sft_all', 'dpo']).default('dpo'),
     /** a folder from `lref pretrain`: its tokenizer and model replace tokenizer.* and model.*, and every decoder variant starts from its weights */
     pretrained: z.string().min(1).optional(),
+    /**
+     * An imported Hugging Face model (`lref model import`, or an HF folder): every decoder variant is
+     * LoRA adapters on its frozen weights, prompts go through its tokenizer (and chat template), and
+     * grades are read as its own first token of each grade name; tokenizer.* and model.* are unused.
+     */
+    hf: z
+      .object({
+        dir: z.string().min(1),
+        /** positions the model is asked to handle (attention cost grows with its square) */
+        contextLength: z.number().int().min(16).default(256),
+        lora: LoraConfig.omit({ version: true, seed: true }).strict().default({ rank: 8, alpha: 16, dropout: 0.05, targets: [] }),
+        /** the adapters' peak rate (default train.lr; LoRA usually wants ~2e-4, far below a from-scratch rate) */
+        lr: z.number().positive().optional(),
+      })
+      .strict()
+      .optional(),
     /** pretrain the base inside the run (core/stages/pretrain.ts); ignored when `pretrained` names a folder; false: a random init */
     pretrain: z.union([PipelinePretrain, z.literal(false)]).optional(),
     data: DataConfig,

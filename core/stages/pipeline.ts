@@ -80,6 +80,13 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
+  // An imported Hugging Face model: every decoder variant is LoRA adapters on it (hf-pipeline.ts).
+  if (cfg.hf) {
+    if (cfg.pretrained !== undefined) throw new UserError('hf and pretrained both name a base model; give one');
+    // Loaded on demand: it pulls in the Hugging Face tokenizer and template libraries, which a built-in run (and the notebook kernel's start) need not load.
+    const { runHFPipeline } = await import('./hf-pipeline.ts');
+    return runHFPipeline(cfg, opts);
+  }
   // A pretrained folder (lref pretrain, or `pretrain` here): its tokenizer and weights are the run's base, freed at the end.
   const preDir = cfg.pretrained ?? (cfg.pretrain ? await pretrainBase(cfg, cfg.pretrain, opts) : undefined);
   const pre = preDir !== undefined ? { dir: preDir, ...loadPretrained(preDir) } : undefined;

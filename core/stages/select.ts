@@ -9,7 +9,7 @@ import type { Teacher } from '../teachers/teacher.ts';
 import { ruleConfusableTeacher } from '../teachers/confusable.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
-import { trainConfigFor, type StageContext } from './context.ts';
+import { trainConfigFor, type JudgeContext, type LabelJudges, type StageContext } from './context.ts';
 import { predictLabels, trainLabelModel, type LabelPrediction } from './relevance-model.ts';
 import {
   allSelection,
@@ -85,7 +85,7 @@ export interface SelectionResult {
 }
 
 /** Runs stage 1's selection on `train` (every label must belong to ctx.scheme). */
-export async function runSelection(ctx: StageContext, train: PairRecord[], cfgInput: SelectionConfigInput, inputs: SelectionInputs = {}): Promise<SelectionResult> {
+export async function runSelection(ctx: StageContext | JudgeContext, train: PairRecord[], cfgInput: SelectionConfigInput, inputs: SelectionInputs = {}): Promise<SelectionResult> {
   const cfg = parseSelectionConfig(cfgInput);
   if (train.length === 0) throw new UserError('selection: no training pairs');
   for (const p of train) labelIndex(ctx.scheme, p.label); // a foreign label fails here, naming the scheme
@@ -183,7 +183,7 @@ export async function runSelection(ctx: StageContext, train: PairRecord[], cfgIn
   return result;
 }
 
-function finish(ctx: StageContext, selector: SelectionResult['selector'], train: PairRecord[], records: SelectionRecord[], aux: AuxSummary[], msTeacher: string | undefined): SelectionResult {
+function finish(ctx: StageContext | JudgeContext, selector: SelectionResult['selector'], train: PairRecord[], records: SelectionRecord[], aux: AuxSummary[], msTeacher: string | undefined): SelectionResult {
   const counts = countSelection(records);
   ctx.log?.(describeSelection(selector, counts));
   const result: SelectionResult = { selector, selected: train.filter((_, i) => records[i].kept), records, counts, aux };
@@ -192,7 +192,7 @@ function finish(ctx: StageContext, selector: SelectionResult['selector'], train:
 }
 
 /** label′ for each pair from the teacher, checked: a label of the scheme other than the annotation. */
-async function confusableLabels(teacher: Pick<Teacher, 'id' | 'confusableLabel'>, ctx: StageContext, pairs: readonly PairRecord[]): Promise<Map<string, string>> {
+async function confusableLabels(teacher: Pick<Teacher, 'id' | 'confusableLabel'>, ctx: StageContext | JudgeContext, pairs: readonly PairRecord[]): Promise<Map<string, string>> {
   const answers = await Promise.all(pairs.map((pair) => teacher.confusableLabel!({ pair, scheme: ctx.scheme, gold: pair.label })));
   const out = new Map<string, string>();
   pairs.forEach((p, i) => {
@@ -211,7 +211,7 @@ async function confusableLabels(teacher: Pick<Teacher, 'id' | 'confusableLabel'>
  * training is interrupted through ctx.signal.
  */
 function trainAndPredict(
-  ctx: StageContext,
+  ctx: StageContext | JudgeContext,
   salt: number,
   template: PromptTemplate,
   pairs: readonly PairRecord[],
@@ -223,30 +223,44 @@ function trainAndPredict(
 ): { finalLoss: number; scored: LabelPrediction[]; heldOut: LabelPrediction[] } {
   // Only the step count is ours; warmup is clamped only so the schedule stays a schedule.
   const trainConfig = trainConfigFor(ctx, { steps, warmup: Math.min(ctx.trainConfig.warmup, steps - 1) }, salt);
-  const model = ctx.newModel?.() ?? new DecoderLM(ctx.modelConfig);
-  const optimizer = makeOptimizer(model, trainConfig);
+  const onStep = (step: number, loss: number) => {
+    ctx.progress?.(`select/${stage}`, step + 1, steps, { loss: loss.toFixed(3) });
+    ctx.signal?.throwIfAborted();
+  };
+  const judge = (ctx.labelJudges ?? builtinJudges(ctx as StageContext, template)).train(pairs, labels, trainConfig, onStep);
   try {
-    const { rm, losses } = trainLabelModel(ctx.tokenizer, ctx.scheme, template, pairs, {
-      modelConfig: ctx.modelConfig,
-      trainConfig,
-      labels,
-      init: model,
-      hooks: {
-        optimizer,
-        onStep: (step, loss) => {
-          ctx.progress?.(`select/${stage}`, step + 1, steps, { loss: loss.toFixed(3) });
-          ctx.signal?.throwIfAborted();
-        },
-      },
-    });
-    const tail = losses.slice(-10);
+    const tail = judge.losses.slice(-10);
     return {
       finalLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
-      scored: predictLabels(rm, scored),
-      heldOut: predictLabels(rm, heldOut),
+      scored: judge.predict(scored),
+      heldOut: judge.predict(heldOut),
     };
   } finally {
-    model.dispose();
-    optimizer.dispose();
+    judge.dispose();
   }
+}
+
+/** The built-in judges: a fresh decoder (or the pretrained base's copy) on the run's tokenizer. */
+function builtinJudges(ctx: StageContext, template: PromptTemplate): LabelJudges {
+  return {
+    train(pairs, labels, trainConfig, onStep) {
+      const model = ctx.newModel?.() ?? new DecoderLM(ctx.modelConfig);
+      const optimizer = makeOptimizer(model, trainConfig);
+      try {
+        const { rm, losses } = trainLabelModel(ctx.tokenizer, ctx.scheme, template, pairs, {
+          modelConfig: ctx.modelConfig,
+          trainConfig,
+          labels,
+          init: model,
+          hooks: { optimizer, onStep },
+        });
+        return { losses, predict: (ps, batchSize) => predictLabels(rm, ps, batchSize), dispose: () => model.dispose() };
+      } catch (err) {
+        model.dispose();
+        throw err;
+      } finally {
+        optimizer.dispose();
+      }
+    },
+  };
 }

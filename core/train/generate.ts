@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { KVCache, type DecoderLM } from '../model/gpt.ts';
+import { KVCache } from '../model/gpt.ts';
+import type { CausalLM } from '../model/lm.ts';
 
 /** One finished (or cut-off) continuation. */
 export interface Beam {
@@ -36,7 +37,7 @@ class Decoder {
   private seqs: number[][] = [];
 
   constructor(
-    private readonly model: DecoderLM,
+    private readonly model: CausalLM,
     private readonly useCache: boolean,
   ) {}
 
@@ -86,18 +87,18 @@ class Decoder {
 }
 
 /** Length of continuation room left: the model cannot see past its context. */
-function room(model: DecoderLM, prompt: number[], maxNewTokens: number): number {
+function room(model: CausalLM, prompt: number[], maxNewTokens: number): number {
   return Math.max(0, Math.min(maxNewTokens, model.config.contextLength - prompt.length));
 }
 
-function checkPrompt(model: DecoderLM, prompt: number[]): number[] {
+function checkPrompt(model: CausalLM, prompt: number[]): number[] {
   if (prompt.length === 0) throw new Error('generate: empty prompt');
   // Keep the end of an over-long prompt: it is what the next token depends on most.
   return prompt.length > model.config.contextLength ? prompt.slice(prompt.length - model.config.contextLength) : prompt;
 }
 
 /** Greedy decoding: the most probable token at every step (lowest id on ties). */
-export function greedy(model: DecoderLM, prompt: number[], opts: GenerateOptions): Beam {
+export function greedy(model: CausalLM, prompt: number[], opts: GenerateOptions): Beam {
   prompt = checkPrompt(model, prompt);
   const stops = new Set(opts.stopTokens ?? []);
   const dec = new Decoder(model, opts.useCache ?? true);
@@ -130,7 +131,7 @@ export function greedy(model: DecoderLM, prompt: number[], opts: GenerateOptions
  * beams have finished or tokens run out; returns finished beams (then unfinished ones if needed)
  * ranked by score, best first, at most beamWidth of them.
  */
-export function beamSearch(model: DecoderLM, prompt: number[], opts: BeamOptions): Beam[] {
+export function beamSearch(model: CausalLM, prompt: number[], opts: BeamOptions): Beam[] {
   prompt = checkPrompt(model, prompt);
   const rules = beamRules(opts);
   const n = room(model, prompt, opts.maxNewTokens);
@@ -227,7 +228,7 @@ export interface BatchOptions {
 class BatchDecoder {
   private cache: KVCache | undefined;
 
-  constructor(private readonly model: DecoderLM) {}
+  constructor(private readonly model: CausalLM) {}
 
   /**
    * Prefills each prompt alone, then stacks their caches with room for `newTokens[i]` more tokens
@@ -289,12 +290,12 @@ function rowsOf(opts: BatchOptions): number {
 }
 
 /** greedy() for every prompt, decoded `rows` prompts at a time; the same outputs, in prompt order. */
-export function greedyBatch(model: DecoderLM, prompts: readonly number[][], opts: GenerateOptions & BatchOptions): Beam[] {
+export function greedyBatch(model: CausalLM, prompts: readonly number[][], opts: GenerateOptions & BatchOptions): Beam[] {
   if (opts.useCache === false) return prompts.map((p) => greedy(model, p, opts));
   return chunks(prompts, rowsOf(opts)).flatMap((c) => greedyChunk(model, c, opts));
 }
 
-function greedyChunk(model: DecoderLM, prompts: number[][], opts: GenerateOptions): Beam[] {
+function greedyChunk(model: CausalLM, prompts: number[][], opts: GenerateOptions): Beam[] {
   const ps = prompts.map((p) => checkPrompt(model, p));
   const stops = new Set(opts.stopTokens ?? []);
   const res: Beam[] = ps.map(() => ({ tokens: [], logProb: 0, score: 0, finished: false }));
@@ -329,7 +330,7 @@ function greedyChunk(model: DecoderLM, prompts: number[][], opts: GenerateOption
 }
 
 /** beamSearch() for every prompt, floor(rows / beamWidth) prompts at a time; the same beams, in prompt order. */
-export function beamSearchBatch(model: DecoderLM, prompts: readonly number[][], opts: BeamOptions & BatchOptions): Beam[][] {
+export function beamSearchBatch(model: CausalLM, prompts: readonly number[][], opts: BeamOptions & BatchOptions): Beam[][] {
   const rules = beamRules(opts);
   if (opts.useCache === false) return prompts.map((p) => beamSearch(model, p, opts));
   return chunks(prompts, Math.max(1, Math.floor(rowsOf(opts) / rules.K))).flatMap((c) => beamChunk(model, c, opts, rules));
@@ -343,7 +344,7 @@ interface BeamGroup {
   open: boolean;
 }
 
-function beamChunk(model: DecoderLM, prompts: number[][], opts: BeamOptions, rules: BeamRules): Beam[][] {
+function beamChunk(model: CausalLM, prompts: number[][], opts: BeamOptions, rules: BeamRules): Beam[][] {
   const ps = prompts.map((p) => checkPrompt(model, p));
   const groups: BeamGroup[] = ps.map((p) => {
     const n = room(model, p, opts.maxNewTokens);

@@ -16,6 +16,7 @@ export const PIPELINE_INPUT_OPTIONS = {
   format: { type: 'string' },
   preset: { type: 'string' },
   backend: { type: 'string' },
+  model: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -25,6 +26,7 @@ export const PIPELINE_INPUT_HELP = {
   format: `with --data: one of ${FORMATS.join(', ')} (default: detected)`,
   preset: `${PIPELINE_PRESETS.join(' | ')}: smoke finishes in minutes on 2 cores; default is the real experiment (default: the config’s, else default)`,
   backend: 'pin a TF.js backend (default: the fastest available; also LREF_BACKEND)',
+  model: 'an imported Hugging Face model (lref model import): every decoder variant is LoRA adapters on it (config field hf.dir)',
   json: 'no progress or log lines; print one JSON line at the end',
 };
 
@@ -39,6 +41,8 @@ export function pipelineInputs(args: ParsedArgs): { preset: PipelinePresetName |
   if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
   const overrides: Record<string, unknown> = {};
   if (dataPath !== undefined) overrides.data = { source: 'file', path: dataPath, ...(format ? { format } : {}) };
+  const model = optString(args, 'model');
+  if (model !== undefined) overrides.hf = { dir: model };
   return { preset: preset as PipelinePresetName | undefined, overrides };
 }
 
@@ -46,11 +50,12 @@ export const pipelineCommand: Command = {
   name: 'pipeline',
   summary: 'Run every LREF stage and the baselines on one split; write a run folder and print the comparison table',
   usage:
-    'pipeline [--config FILE] [--data FILE [--format F]] [--preset smoke|default] [--seed S] [--backend B] [--out DIR] [--json]',
+    'pipeline [--config FILE] [--data FILE [--format F]] [--preset smoke|default] [--model MODEL_DIR] [--seed S] [--backend B] [--out DIR] [--json]',
   examples: [
     'lref pipeline --preset smoke --out /tmp/run-smoke',
     'lref pipeline --config my-run.json --seed 3',
     'lref pipeline --data ../shared/data/crowdflower/train.csv --format crowdflower --out runs/cf',
+    'lref pipeline --preset smoke --model models/smollm2-135m --out runs/smol',
   ],
   options: { ...PIPELINE_INPUT_OPTIONS, seed: { type: 'string' }, out: { type: 'string' } },
   optionHelp: {

@@ -12,7 +12,7 @@ import { UserError } from '../../util/errors.ts';
 export const studyCommand: Command = {
   name: 'study',
   summary: 'Run the pipeline once per seed; write mean ± std per variant and figure (table, chart, study.json)',
-  usage: 'study --seeds 1,2,3 [--config FILE] [--data FILE [--format F]] [--preset smoke|default] [--backend B] [--out DIR] [--json]',
+  usage: 'study --seeds 1,2,3 [--config FILE] [--data FILE [--format F]] [--preset smoke|default] [--model MODEL_DIR] [--backend B] [--out DIR] [--json]',
   examples: [
     'lref study --seeds 1,2,3 --preset smoke --out /tmp/study-smoke',
     'lref study --seeds 1,2,3 --data ../shared/data/crowdflower/train.csv --format crowdflower --out runs/cf-study',

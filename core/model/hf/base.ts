@@ -131,8 +131,9 @@ export abstract class HFCausalLM implements CausalLM {
       const a = new Float32Array(l.inDim * cfg.rank);
       const bound = 1 / Math.sqrt(l.inDim);
       for (let i = 0; i < a.length; i++) a[i] = (rng.next() * 2 - 1) * bound;
-      vars.set(l.name + '.lora_A', tf.variable(tf.tensor2d(a, [l.inDim, cfg.rank]), true));
-      vars.set(l.name + '.lora_B', tf.variable(tf.zeros([cfg.rank, l.outDim]), true));
+      // In a tidy: a variable shares its initial tensor's data but leaves that tensor alive.
+      vars.set(l.name + '.lora_A', tf.tidy(() => tf.variable(tf.tensor2d(a, [l.inDim, cfg.rank]), true)));
+      vars.set(l.name + '.lora_B', tf.tidy(() => tf.variable(tf.zeros([cfg.rank, l.outDim]), true)));
     }
     this.lora = { cfg: { ...cfg, targets }, vars };
     return this.lora.cfg;
@@ -175,7 +176,7 @@ export abstract class HFCausalLM implements CausalLM {
     const copy = this.newOfSameKind(this.base);
     if (this.lora) {
       const vars = new Map<string, tf.Variable>();
-      for (const [k, v] of this.lora.vars) vars.set(k, tf.variable(v.clone(), true));
+      for (const [k, v] of this.lora.vars) vars.set(k, tf.tidy(() => tf.variable(v.clone(), true)));
       copy.lora = { cfg: this.lora.cfg, vars };
     }
     return copy;
@@ -235,7 +236,7 @@ export abstract class HFCausalLM implements CausalLM {
   /** Next-token logits of the last new position [B,V] after the cached tokens; extends the cache. */
   decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D {
     const [B, Tn] = ids.shape;
-    cache.layout ??= 'heads';
+    cache.layout ??= 'kv-heads';
     cache.pendingKeys = [];
     cache.pendingValues = [];
     const out = tf.tidy(() => {
@@ -247,13 +248,27 @@ export abstract class HFCausalLM implements CausalLM {
     cache.pendingKeys = cache.pendingValues = undefined;
     cache.keys = out.keys;
     cache.values = out.values;
-    cache.length += Tn;
+    // A ragged cache (batched generation, KVCache.stack): each row moves on by one token.
+    if (cache.rowLengths) {
+      cache.length = cache.slotsAfterStep();
+      cache.rowLengths = cache.rowLengths.map((n) => n + Tn);
+    } else cache.length += Tn;
     return out.logits;
   }
 
-  protected checkInput(T: number, start: number): void {
+  /** Checks the input fits; returns the ragged rows' positions (batched decoding), else undefined. */
+  protected checkInput(B: number, T: number, cache: KVCache | undefined): number[] | undefined {
     if (this.disposed) throw new Error(`${this.spec.modelType}: used after dispose()`);
-    if (start + T > this.config.contextLength) throw new Error(`${this.spec.modelType}: ${start + T} positions exceed contextLength ${this.config.contextLength}`);
+    const ragged = cache?.rowLengths;
+    const C = this.config.contextLength;
+    if (ragged) {
+      if (T !== 1 || ragged.length !== B) throw new Error(`${this.spec.modelType}: a ragged cache of ${ragged.length} rows decodes [rows, 1] ids, got [${B}, ${T}]`);
+      if (Math.max(...ragged) + 1 > C) throw new Error(`${this.spec.modelType}: ${Math.max(...ragged) + 1} positions exceed contextLength ${C}`);
+      return ragged;
+    }
+    const start = cache?.length ?? 0;
+    if (start + T > C) throw new Error(`${this.spec.modelType}: ${start + T} positions exceed contextLength ${C}`);
+    return undefined;
   }
 
   dispose(): void {

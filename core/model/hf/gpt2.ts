@@ -71,7 +71,7 @@ export class Gpt2LM extends HFCausalLM {
     const { hidden: D, heads: H, headDim: hd, normEps: eps } = this.spec;
     const [B, T] = ids.shape;
     const start = cache?.length ?? 0;
-    this.checkInput(T, start);
+    const ragged = this.checkInput(B, T, cache);
     const training = opts.training ?? false;
     const drop = this.dropper(opts);
     const ln = (x: tf.Tensor2D, n: string) => layerNorm(x, this.w(n + '.weight') as tf.Tensor1D, this.w(n + '.bias') as tf.Tensor1D, eps);
@@ -80,8 +80,9 @@ export class Gpt2LM extends HFCausalLM {
     const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
 
     const tok = embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.w('transformer.wte.weight') as tf.Tensor2D);
-    const pos = tf.slice(this.w('transformer.wpe.weight'), [start, 0], [T, D]);
-    let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D]) as tf.Tensor2D;
+    // ragged (batched decoding, T = 1): row b's token at its own position
+    const pos = ragged ? tf.gather(this.w('transformer.wpe.weight'), tf.tensor1d(ragged, 'int32')) : tf.slice(this.w('transformer.wpe.weight'), [start, 0], [T, D]);
+    let x = (ragged ? tf.add(tok, pos) : tf.reshape(tf.add(tf.reshape(tok, [B, T, D]), pos), [B * T, D])) as tf.Tensor2D;
     for (let l = 0; l < this.spec.layers; l++) {
       const p = `transformer.h.${l}.`;
       const qkv = lin(ln(x, p + 'ln_1'), p + 'attn.c_attn', D, 3 * D);
@@ -89,7 +90,7 @@ export class Gpt2LM extends HFCausalLM {
       let k = heads(k0);
       let v = heads(v0);
       if (cache) [k, v] = cache.extend(l, k, v, 2, 2);
-      const o = causalAttention(heads(q), k, v);
+      const o = causalAttention(heads(q), k, v, ragged);
       const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B * T, D]) as tf.Tensor2D;
       x = tf.add(x, lin(merged, p + 'attn.c_proj', D, D));
       const f = gelu(lin(ln(x, p + 'ln_2'), p + 'mlp.c_fc', D, this.spec.intermediate)) as tf.Tensor2D;

@@ -3,7 +3,7 @@ import type { ForwardOptions, KVCache } from '../gpt.ts';
 import { embed } from '../ops.ts';
 import { HFBase, HFCausalLM, type HFLoadOptions, type LinearSpec } from './base.ts';
 import type { HFSpec } from './config.ts';
-import { causalAttention, repeatKV, rmsNorm, ropeTables, rotary, swiglu } from './ops.ts';
+import { causalAttention, rmsNorm, ropeTables, rotary, swiglu } from './ops.ts';
 
 /**
  * The Llama family (LlamaForCausalLM, Qwen2ForCausalLM, SmolLM, Mistral) under their Hugging Face
@@ -71,25 +71,26 @@ export class LlamaLM extends HFCausalLM {
     const { heads: H, kvHeads: KV, headDim: hd, normEps: eps } = this.spec;
     const [B, T] = ids.shape;
     const start = cache?.length ?? 0;
-    this.checkInput(T, start);
+    const ragged = this.checkInput(B, T, cache);
     const training = opts.training ?? false;
     const drop = this.dropper(opts);
     const norm = (x: tf.Tensor2D, n: string) => rmsNorm(x, this.w(n + '.weight') as tf.Tensor1D, eps);
     const heads = (x: tf.Tensor, n: number) => tf.transpose(tf.reshape(x, [B, T, n, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const cos = tf.slice(this.cos, [start, 0], [T, -1]);
-    const sin = tf.slice(this.sin, [start, 0], [T, -1]);
+    const at = ragged && tf.tensor1d(ragged, 'int32');
+    const cos = at ? tf.gather(this.cos, at) : tf.slice(this.cos, [start, 0], [T, -1]);
+    const sin = at ? tf.gather(this.sin, at) : tf.slice(this.sin, [start, 0], [T, -1]);
 
     let x = embed(tf.reshape(ids, [B * T]) as tf.Tensor1D, this.w('model.embed_tokens.weight') as tf.Tensor2D);
     for (let l = 0; l < this.spec.layers; l++) {
       const [q, k, v, o, gate, up, down] = LlamaLM.layerLinears(this.spec, l);
       const lin = (h: tf.Tensor2D, s: LinearSpec) => this.linear(h, s, training, drop);
       const h = norm(x, `model.layers.${l}.input_layernorm`);
-      const qh = rotary(heads(lin(h, q), H), cos, sin);
-      let kh = rotary(heads(lin(h, k), KV), cos, sin);
+      const qh = rotary(heads(lin(h, q), H), cos, sin, !!ragged);
+      let kh = rotary(heads(lin(h, k), KV), cos, sin, !!ragged);
       let vh = heads(lin(h, v), KV);
       // The cache holds the KV heads (rotated), before they are repeated for the query groups.
       if (cache) [kh, vh] = cache.extend(l, kh, vh, 2, 2);
-      const att = causalAttention(qh, repeatKV(kh, H / KV), repeatKV(vh, H / KV));
+      const att = causalAttention(qh, kh, vh, ragged);
       x = tf.add(x, lin(tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B * T, H * hd]) as tf.Tensor2D, o));
       const h2 = norm(x, `model.layers.${l}.post_attention_layernorm`);
       x = tf.add(x, lin(swiglu(lin(h2, gate), lin(h2, up)), down));

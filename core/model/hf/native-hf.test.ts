@@ -47,9 +47,25 @@ describe.skipIf(!native)('Llama-family ops on lref-native match the cpu backend 
     return compare([[2, 3, 5, 8]], (x) => rotary(x as tf.Tensor4D, tf.tensor2d(cos, [5, 4]), tf.tensor2d(sin, [5, 4])));
   });
   it('grouped-query causal attention (4 query heads on 2 kv heads)', () =>
-    compare([[2, 4, 5, 8], [2, 2, 5, 8], [2, 2, 5, 8]], (q, k, v) => causalAttention(q as tf.Tensor4D, repeatKV(k as tf.Tensor4D, 2), repeatKV(v as tf.Tensor4D, 2))));
+    compare([[2, 4, 5, 8], [2, 2, 5, 8], [2, 2, 5, 8]], (q, k, v) => causalAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D)));
   it('attention of new queries over cached keys (causal offset)', () =>
     compare([[1, 2, 2, 8], [1, 2, 6, 8], [1, 2, 6, 8]], (q, k, v) => causalAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D)));
+});
+
+describe('grouped-query attention and rotary, cpu', () => {
+  it('grouped attention equals attention on kv heads repeated as HF repeat_kv does; rotary equals rotate-half by split', async () => {
+    await tf.setBackend('cpu');
+    const [q, k, v] = [[2, 6, 5, 8], [2, 2, 5, 8], [2, 2, 5, 8]].map((s, i) => tf.tensor4d(randn(30 + i, s), s as [number, number, number, number]));
+    const a = causalAttention(q, k, v).dataSync();
+    const b = causalAttention(q, repeatKV(k, 3), repeatKV(v, 3)).dataSync();
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i])))).toBeLessThan(1e-6);
+    const { cos, sin } = ropeTables(5, 8, 10000);
+    const c = tf.tensor2d(cos, [5, 4]);
+    const sn = tf.tensor2d(sin, [5, 4]);
+    const [x1, x2] = tf.split(q, 2, 3);
+    const ref = tf.concat([tf.sub(tf.mul(x1, tf.reshape(c, [1, 1, 5, 4])), tf.mul(x2, tf.reshape(sn, [1, 1, 5, 4]))), tf.add(tf.mul(x2, tf.reshape(c, [1, 1, 5, 4])), tf.mul(x1, tf.reshape(sn, [1, 1, 5, 4])))], 3).dataSync();
+    expect(Array.from(rotary(q, c, sn).dataSync())).toEqual(Array.from(ref));
+  });
 });
 
 describe('RoPE tables', () => {
