@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairRecord } from '../data/schema.ts';
-import { getScheme } from '../data/labels.ts';
-import { sample, splitByQuery } from '../data/split.ts';
+import { sample } from '../data/split.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
 import { TrainConfig } from '../model/config.ts';
 import type { LoraConfigInput } from '../model/hf/base.ts';
@@ -18,7 +17,7 @@ import { trainConfigFor, type JudgeContext, type LabelJudges, type TrainedLabelJ
 import { dpoHF, gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import type { PipelineOptions, PipelineResult } from './pipeline.ts';
-import { loadPipelineData, makeTeacher } from './pipeline.ts';
+import { makeTeacher, startRun } from './pipeline.ts';
 import { runSelection } from './select.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 
@@ -40,33 +39,8 @@ import { randomSelection, type SelectionRecord } from './select-rule.ts';
 export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
   const hf = cfg.hf;
   if (!hf) throw new Error('runHFPipeline: config has no hf');
-  const dir = opts.outDir;
-  if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
-  const created = opts.now ?? new Date();
-  const notes: string[] = [];
-  const log = (line: string) => {
-    notes.push(line);
-    opts.log?.(line);
-  };
-  const timings: Record<string, number> = {};
-  const t0 = performance.now();
-  const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = (performance.now() - t) / 1000;
-    }
-  };
-
-  const data = await timed('data', () => loadPipelineData(cfg));
-  const scheme = getScheme(data.scheme);
-  const split = splitByQuery(data.pairs, { ...cfg.split, seed: cfg.seed });
-  if (split.train.length === 0 || split.test.length === 0) {
-    throw new UserError(`${data.source}: too few queries to split (${data.pairs.length} pairs → ${split.train.length} train, ${split.test.length} test)`);
-  }
+  const { dir, created, notes, log, timings, t0, timed, data, scheme, split } = await startRun(cfg, opts);
   const { train, valid, test } = split;
-  log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${train.length} train / ${valid.length} valid / ${test.length} test`);
 
   // The frozen base: loaded once, shared by every variant's adapters (clone() shares the weights).
   const base = loadHFJudge(hf.dir, scheme, { contextLength: hf.contextLength });

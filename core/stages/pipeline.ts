@@ -108,35 +108,9 @@ async function pretrainBase(cfg: PipelineConfig, p: PipelinePretrain, opts: Pipe
 }
 
 async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (ReturnType<typeof loadPretrained> & { dir: string }) | undefined): Promise<PipelineResult> {
-  const dir = opts.outDir;
-  if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
+  const { dir, created, notes, log, timings, t0, timed, data, scheme, split } = await startRun(cfg, opts);
   mkdirSync(dir, { recursive: true });
-  const created = opts.now ?? new Date();
   const runId = newRunId(created, cfg.seed, dir);
-  const notes: string[] = [];
-  const log = (line: string) => {
-    notes.push(line);
-    opts.log?.(line);
-  };
-  const timings: Record<string, number> = {};
-  const t0 = performance.now();
-  const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = (performance.now() - t) / 1000;
-    }
-  };
-
-  // 1. Data and split.
-  const data = await timed('data', () => loadPipelineData(cfg));
-  const scheme = getScheme(data.scheme);
-  const split = splitByQuery(data.pairs, { ...cfg.split, seed: cfg.seed });
-  if (split.train.length === 0 || split.test.length === 0) {
-    throw new UserError(`${data.source}: too few queries to split (${data.pairs.length} pairs → ${split.train.length} train, ${split.test.length} test)`);
-  }
-  log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${split.train.length} train / ${split.valid.length} valid / ${split.test.length} test`);
   const test = split.test;
   const valid = split.valid;
   if (valid.length === 0) log('eval: the split has no valid pairs; metrics on test only (nothing can be chosen honestly on this run)');
@@ -422,6 +396,40 @@ interface PipelineData {
   /** "generator" or the resolved file path */
   source: string;
   hash: string;
+}
+
+/**
+ * What every kind of run does first: refuse a folder that holds a finished run, start the notes log
+ * and the stage timings, load the data and split it by query. Making the folder is the caller's
+ * (an imported-model run loads its model first, so a bad model leaves no folder behind).
+ */
+export async function startRun(cfg: PipelineConfig, opts: PipelineOptions) {
+  const dir = opts.outDir;
+  if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
+  const created = opts.now ?? new Date();
+  const notes: string[] = [];
+  const log = (line: string) => {
+    notes.push(line);
+    opts.log?.(line);
+  };
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = (performance.now() - t) / 1000;
+    }
+  };
+  const data = await timed('data', () => loadPipelineData(cfg));
+  const scheme = getScheme(data.scheme);
+  const split = splitByQuery(data.pairs, { ...cfg.split, seed: cfg.seed });
+  if (split.train.length === 0 || split.test.length === 0) {
+    throw new UserError(`${data.source}: too few queries to split (${data.pairs.length} pairs → ${split.train.length} train, ${split.test.length} test)`);
+  }
+  log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${split.train.length} train / ${split.valid.length} valid / ${split.test.length} test`);
+  return { dir, created, notes, log, timings, t0, timed, data, scheme, split };
 }
 
 export async function loadPipelineData(cfg: PipelineConfig): Promise<PipelineData> {
