@@ -9,6 +9,7 @@ import { PairPanel } from './PairPanel.tsx';
 import { SlicesPanel } from './SlicesPanel.tsx';
 import { useDecisions } from './store.ts';
 import { exportReview, updateView } from './usecases.ts';
+import { comparedColumns } from './view-state.ts';
 
 /** Per-pair decisions across variants and runs: filters, the grid, matrices and the open pair. */
 export function DecisionsView() {
@@ -26,7 +27,7 @@ export function DecisionsView() {
   const settledView = useDeferredValue(view);
   const settledRows = useDeferredValue(rows);
   const columns = view?.columns;
-  const [from, to] = view?.compare ?? [columns?.[0], columns?.[1] ?? columns?.[0]];
+  const [from, to] = view ? comparedColumns(view) : [];
   useEffect(() => {
     if (!table || !columns) return;
     const idle = requestIdleCallback(() => {

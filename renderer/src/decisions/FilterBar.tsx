@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { changeCounts, toggleCounts, TOGGLES, type DecisionTable, type Filters } from '../../../core/analysis/decisions.ts';
 import { updateView } from './usecases.ts';
-import type { DecisionViewState } from './view-state.ts';
+import { comparedColumns, type DecisionViewState } from './view-state.ts';
 
 const TOGGLE_LABEL: Record<(typeof TOGGLES)[number], string> = { errors: 'Errors', different: 'Different', offBy2: 'Off by ≥2', optimistic: 'Optimistic' };
 const CHANGE_LABEL = { any: 'changed', fixed: 'fixed', broken: 'broken', up: 'moved up', down: 'moved down' } as const;
@@ -17,9 +17,9 @@ export function FilterBar({ table, view, countsFor }: { table: DecisionTable; vi
     for (const k of Object.keys(next) as (keyof Filters)[]) if (next[k] === undefined || next[k] === false || (Array.isArray(next[k]) && !(next[k] as unknown[]).length) || next[k] === '') delete next[k];
     updateView({ filters: next });
   };
-  const cmp = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
+  const cmp = comparedColumns(view);
   const { counts, changes, searchError } = useMemo(() => {
-    const [from, to] = countsFor.compare ?? [countsFor.columns[0], countsFor.columns[1] ?? countsFor.columns[0]];
+    const [from, to] = comparedColumns(countsFor);
     try {
       const counts = toggleCounts(table, countsFor.columns, countsFor.filters);
       const changes = from && to ? changeCounts(table, countsFor.columns, { ...countsFor.filters, changed: undefined }, from, to) : undefined;

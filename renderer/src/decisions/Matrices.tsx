@@ -1,11 +1,11 @@
 import { memo, useMemo } from 'react';
 import { confusion, transition, type DecisionTable } from '../../../core/analysis/decisions.ts';
 import { updateView } from './usecases.ts';
-import type { DecisionViewState } from './view-state.ts';
+import { comparedColumns, type DecisionViewState } from './view-state.ts';
 
 /** A confusion matrix (gold × a column) and a transition matrix (column → column); a click filters the grid to that cell. */
 export const Matrices = memo(function Matrices({ table, view, rows }: { table: DecisionTable; view: DecisionViewState; rows: Int32Array }) {
-  const [from, to] = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
+  const [from, to] = comparedColumns(view);
   const conf = useMemo(() => (to ? confusion(table, to, rows) : []), [table, to, rows]);
   const tr = useMemo(() => (from && to ? transition(table, from, to, rows) : []), [table, from, to, rows]);
   if (!from || !to) return null;

@@ -5,7 +5,7 @@ import { builtinSlices, figures, sliceGaps, type Slice } from '../../../core/ana
 import { toast } from '../state/store.ts';
 import { core } from '../usecases.ts';
 import { updateView } from './usecases.ts';
-import type { DecisionViewState } from './view-state.ts';
+import { comparedColumns, type DecisionViewState } from './view-state.ts';
 
 const pct = (x: number) => (100 * x).toFixed(0);
 
@@ -18,7 +18,7 @@ export const SlicesPanel = memo(function SlicesPanel({ table, view }: { table: D
       .call('slices.list', {})
       .then((r) => setSaved(r.slices), () => undefined);
   }, []);
-  const [a, b] = view.compare ?? [view.columns[0], view.columns[1] ?? view.columns[0]];
+  const [a, b] = comparedColumns(view);
   const variant = (id: string) => table.columns.find((c) => c.id === id)?.variant ?? id;
   // Slices do not depend on the view's filters: recomputed only when the compared pair or the slices change.
   const gaps = useMemo(() => {

@@ -55,3 +55,8 @@ export function decodeView(hash: string): DecisionViewState | undefined {
     ...(p.get('tab') === 'metrics' || p.get('tab') === 'stage1' ? { tab: p.get('tab') as 'metrics' | 'stage1' } : {}),
   };
 }
+
+/** The two columns the change filters, the transition matrix and the slice gaps compare: the chosen pair, else the first two (or the first twice). */
+export function comparedColumns(v: DecisionViewState): [string, string] {
+  return v.compare ?? [v.columns[0], v.columns[1] ?? v.columns[0]];
+}
