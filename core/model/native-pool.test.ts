@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { NATIVE_BACKEND, nativeBackendStatus } from './native-backend.ts';
-import { PooledCpuBackend } from './native-pool.ts';
+import { PooledCpuBackend, sizeClass } from './native-pool.ts';
 import { DecoderLM } from './gpt.ts';
 import { TrainConfig } from './config.ts';
 import { makeOptimizer } from '../train/loop.ts';
@@ -42,6 +42,32 @@ describe.skipIf(!status.registered)('native output-array pool', () => {
     expect(pool().poolStats().arrays).toBe(before); // taken back out
     expect(Array.from(b.dataSync().slice(0, 3))).toEqual([2, 2, 2]);
     b.dispose();
+  });
+
+  it('rounds lengths up to a size class with at most 25% slack', () => {
+    expect(sizeClass(4096)).toBe(4096);
+    expect(sizeClass(4097)).toBe(5120);
+    expect(sizeClass(6000)).toBe(6144);
+    for (const n of [4099, 7777, 65537, 123457, 1 << 22]) {
+      expect(sizeClass(n)).toBeGreaterThanOrEqual(n);
+      expect(sizeClass(n)).toBeLessThanOrEqual(n * 1.25);
+    }
+  });
+
+  it('serves a request of another length in the same size class from a pooled buffer, as a view of that length', () => {
+    const backend = pool();
+    const a = backend.alloc(5000);
+    const t = tf.engine().makeTensorFromTensorInfo(backend.makeTensorInfo([5000], 'float32', a));
+    const before = backend.poolStats();
+    t.dispose();
+    expect(backend.poolStats().floats).toBe(before.floats + sizeClass(5000));
+    const b = backend.alloc(4900); // a batch one token shorter: same class
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.length).toBe(4900);
+    expect(backend.poolStats()).toEqual(before);
+    const u = tf.engine().makeTensorFromTensorInfo(backend.makeTensorInfo([4900], 'float32', b.fill(7)));
+    expect(u.dataSync().length).toBe(4900);
+    u.dispose();
   });
 
   it('never recycles an array that was read out: dataSync results stay valid after dispose', () => {
