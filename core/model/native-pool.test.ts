@@ -70,6 +70,19 @@ describe.skipIf(!status.registered)('native output-array pool', () => {
     u.dispose();
   });
 
+  it('when full, frees the buffers of the least recently used sizes first', () => {
+    const small = new PooledCpuBackend(3 * 8192); // room for three buffers of 8,192 floats
+    const release = (n: number) => small.disposeData(small.makeTensorInfo([n], 'float32', small.alloc(n)).dataId);
+    const held = [8192, 8192, 6144].map((n) => small.makeTensorInfo([n], 'float32', small.alloc(n)));
+    for (const t of held) small.disposeData(t.dataId); // idle: 8192, 8192, 6144
+    expect(small.poolStats()).toEqual({ arrays: 3, floats: 22528 });
+    release(4096); // needs 4,096 more: one 8,192 buffer (the older size) goes
+    expect(small.poolStats()).toEqual({ arrays: 3, floats: 8192 + 6144 + 4096 });
+    expect(small.alloc(6144).buffer.byteLength).toBe(6144 * 4); // the recent size is still there
+    expect(small.poolStats().floats).toBe(8192 + 4096);
+    small.dispose();
+  });
+
   it('never recycles an array that was read out: dataSync results stay valid after dispose', () => {
     const a = pooledTensor(3);
     const values = a.dataSync();

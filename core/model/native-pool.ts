@@ -36,6 +36,10 @@ export class PooledCpuBackend extends MathBackendCPU {
   /** Idle buffers by capacity in floats. */
   private readonly free = new Map<number, ArrayBuffer[]>();
   private idleFloats = 0;
+
+  constructor(private readonly maxIdleFloats = MAX_IDLE_FLOATS) {
+    super();
+  }
   /** Arrays made by alloc() that may still be recycled, by their buffer (to spot views). */
   private readonly owned = new WeakMap<ArrayBufferLike, Float32Array>();
   /** Owned arrays currently stored under a data id. */
@@ -102,7 +106,7 @@ export class PooledCpuBackend extends MathBackendCPU {
     this.stored.delete(values);
     this.owned.delete(values.buffer);
     const capacity = values.buffer.byteLength / 4;
-    if (capacity > MAX_IDLE_FLOATS) return;
+    if (capacity > this.maxIdleFloats) return;
     this.evictFor(capacity);
     const list = this.free.get(capacity) ?? [];
     this.free.delete(capacity); // re-inserted last: the Map's order is least recently used first
@@ -114,8 +118,8 @@ export class PooledCpuBackend extends MathBackendCPU {
   /** Frees idle buffers of the least recently used sizes until `capacity` more floats fit. */
   private evictFor(capacity: number): void {
     for (const [size, list] of this.free) {
-      if (this.idleFloats + capacity <= MAX_IDLE_FLOATS) return;
-      while (list.length > 0 && this.idleFloats + capacity > MAX_IDLE_FLOATS) {
+      if (this.idleFloats + capacity <= this.maxIdleFloats) return;
+      while (list.length > 0 && this.idleFloats + capacity > this.maxIdleFloats) {
         list.pop();
         this.idleFloats -= size;
       }
