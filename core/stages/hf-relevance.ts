@@ -32,15 +32,23 @@ export interface HFRelevanceModel {
   baseDir: string;
 }
 
-/** The instruction every prompt carries (why: a pretrained model needs to be told the grade names). */
-export function instruction(scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>): string {
-  return `Rate how relevant the product is to the search query. Answer with one word: ${scheme.labels.join(', ')}.\nQuery: ${p.query}\nProduct: ${p.title}`;
+/**
+ * The instruction every prompt carries (why: a pretrained model needs to be told the grade names).
+ * `task`: what to write before the grade (a CoT prompt, hf-cot.ts); without it, the grade alone.
+ */
+export function instruction(scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>, task?: string): string {
+  const ask = task ? `${task}, then answer with one word` : 'Answer with one word';
+  return `Rate how relevant the product is to the search query. ${ask}: ${scheme.labels.join(', ')}.\nQuery: ${p.query}\nProduct: ${p.title}`;
 }
 
-/** The prompt text: through the chat template when the model has one, else the instruction + "\nAnswer:". */
-export function promptText(tok: HFTokenizer, scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>): string {
-  const text = instruction(scheme, p);
-  return tok.applyChatTemplate([{ role: 'user', content: text }]) ?? `${text}\nAnswer:`;
+/**
+ * The prompt text: through the chat template when the model has one, else the instruction + "\nAnswer:".
+ * A CoT prompt (`cot`) ends with its lead ("Reasoning:"), after the chat template's assistant turn or a newline.
+ */
+export function promptText(tok: HFTokenizer, scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>, cot?: { task: string; lead: string }): string {
+  const text = instruction(scheme, p, cot?.task);
+  const chat = tok.applyChatTemplate([{ role: 'user', content: text }]);
+  return cot ? (chat ?? `${text}\n`) + cot.lead : (chat ?? `${text}\nAnswer:`);
 }
 
 /**
@@ -64,7 +72,7 @@ export function gradeTokenIds(tok: HFTokenizer, scheme: LabelScheme): number[] {
   return ids;
 }
 
-function eosId(rm: HFRelevanceModel): number | undefined {
+export function eosId(rm: HFRelevanceModel): number | undefined {
   return rm.tokenizer.specialId('eos_token') ?? rm.model.spec.eosIds[0];
 }
 

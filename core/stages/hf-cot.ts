@@ -1,0 +1,232 @@
+import type { PairRecord } from '../data/schema.ts';
+import type { HFCausalLM } from '../model/hf/base.ts';
+import type { CotKind } from '../teachers/teacher.ts';
+import type { PromptTemplate } from '../text/prompts.ts';
+import type { LMExample } from '../train/batch.ts';
+import { beamSearchBatch, greedyBatch, type Beam } from '../train/generate.ts';
+import { UserError } from '../util/errors.ts';
+import type { CotEncoding } from './cot.ts';
+import type { CotExampleStats } from './cot-data.ts';
+import type { CotPrediction } from './cot-predict.ts';
+import { MineConfig, mineSummary, pickPreference, type MineConfigInput, type PreferencePair, type SkipReason } from './dpo-mine.ts';
+import { eosId, hfLabelExamples, padId, promptText, type HFRelevanceModel } from './hf-relevance.ts';
+import type { JudgeContext } from './context.ts';
+
+/**
+ * Multi-CoT on an imported model (hf-pipeline.ts): the built-in CoT stage (runCotWith) and DPO loop
+ * (dpoTrain) with prompts in the model's own words. The ee/ra/dr templates' markers (<query>,
+ * <rationale>, <answer>, <L:x>) are not in a pretrained vocabulary, so a CoT prompt is the label
+ * instruction with the kind's task in front of the grade (through the chat template where there is
+ * one), and the completion is text the model's tokenizer encodes:
+ *
+ *   prompt … Reasoning:      completion  " <rationale>\nAnswer: <Grade>" + eos
+ *   prompt … Answer:         completion  " <Grade>\nReasoning: <rationale>" + eos    (answerFirst)
+ *
+ * The grade is read back from the generated text after the first "Answer:" (readHFCot); an output
+ * that names no grade is unparseable, never guessed. The templates still decide the kind and
+ * answerFirst, and RA's default rules text.
+ */
+
+const ANSWER = 'Answer:';
+const REASONING = 'Reasoning:';
+/** Title words a prompt keeps before the rationale is shortened instead (the built-in's MIN_PRODUCT_TOKENS, in words). */
+const MIN_TITLE_WORDS = 8;
+
+export interface HFCotAsk {
+  /** the kind's template: its kind, answerFirst and default rules are used */
+  template: PromptTemplate;
+  /** RA: the rules text (default the template's) */
+  rules?: string;
+  /** DR: the wrong decision to reflect on */
+  wrong?: string;
+}
+
+/** What the model is asked to write before the grade, per kind (LREF's EE / RA / DR). */
+function task(ask: HFCotAsk): string {
+  const kind = ask.template.kind as CotKind;
+  if (kind === 'ee') return 'Explain briefly how category, brand, attributes and keywords match';
+  if (kind === 'ra') return `Apply these grading rules briefly (${ask.rules ?? ask.template.defaults?.rules ?? ''})`;
+  if (ask.wrong === undefined) throw new UserError('a DR prompt needs the wrong decision');
+  return `A first judgement graded it ${ask.wrong}, which is wrong. Explain briefly why`;
+}
+
+const lead = (t: PromptTemplate) => (t.answerFirst ? ANSWER : REASONING);
+
+/** The CoT prompt's text. */
+function cotPrompt(rm: HFRelevanceModel, pair: Pick<PairRecord, 'query' | 'title'>, ask: HFCotAsk): string {
+  return promptText(rm.tokenizer, rm.scheme, pair, { task: task(ask), lead: lead(ask.template) });
+}
+
+/**
+ * Prompt and completion ids of one example: the whole text encoded at once (so the tokens are those
+ * the model reads back), split where the prompt's own encoding stops matching it.
+ */
+function cotIds(rm: HFRelevanceModel, pair: Pick<PairRecord, 'query' | 'title'>, ask: HFCotAsk, gold: string, rationale: string): LMExample {
+  const text = cotPrompt(rm, pair, ask);
+  const prompt = rm.tokenizer.encode(text);
+  const why = rationale.replace(/\s+/gu, ' ').trim();
+  const body = ask.template.answerFirst ? ` ${gold}\n${REASONING} ${why}` : ` ${why}\n${ANSWER} ${gold}`;
+  const full = rm.tokenizer.encode(text + body);
+  let n = 0;
+  while (n < prompt.length && n < full.length && prompt[n] === full[n]) n++;
+  const eos = eosId(rm);
+  return { prompt: full.slice(0, n), completion: [...full.slice(n), ...(eos === undefined ? [] : [eos])] };
+}
+
+const shorter = (text: string) => {
+  const words = text.split(' ');
+  return words.slice(0, Math.max(1, Math.floor(words.length * 0.8))).join(' ');
+};
+const wordCount = (text: string) => text.split(' ').length;
+
+/**
+ * One training example fitted to the context as the built-in's are: the title gives way first (to
+ * MIN_TITLE_WORDS words), then the rationale's last words, then the rest of the title.
+ */
+function fitCotExample(rm: HFRelevanceModel, pair: PairRecord, ask: HFCotAsk, rationale: string, stats: CotExampleStats): LMExample {
+  const C = rm.model.config.contextLength;
+  let title = pair.title;
+  let why = rationale;
+  for (;;) {
+    const ex = cotIds(rm, { query: pair.query, title }, ask, pair.label, why);
+    if (ex.prompt.length + ex.completion.length <= C) {
+      if (title !== pair.title) stats.promptCut++;
+      if (why !== rationale) stats.rationaleCut++;
+      return ex;
+    }
+    if (wordCount(title) > MIN_TITLE_WORDS) title = shorter(title);
+    else if (wordCount(why) > 1) why = shorter(why);
+    else if (wordCount(title) > 1) title = shorter(title);
+    else throw new UserError(`pair ${pair.pair_id}: its CoT example does not fit the context (${C} tokens) even with a one-word title and rationale`);
+  }
+}
+
+/** A prompt to generate from, its title cut (to MIN_TITLE_WORDS words at most) to leave `room` tokens. */
+function fitCotPrompt(rm: HFRelevanceModel, pair: PairRecord, ask: HFCotAsk, room: number): { ids: number[]; title: string } {
+  let title = pair.title;
+  for (;;) {
+    const ids = rm.tokenizer.encode(cotPrompt(rm, { query: pair.query, title }, ask));
+    if (ids.length + room <= rm.model.config.contextLength || wordCount(title) <= MIN_TITLE_WORDS) return { ids, title };
+    title = shorter(title);
+  }
+}
+
+/** runCotWith's encoding for an imported model: CoT examples as above, label-only examples as label SFT has them. */
+export function hfCotEncoding(rm: HFRelevanceModel): CotEncoding<HFCausalLM, HFRelevanceModel> {
+  return {
+    cotExamples: (kind, pairs, rationales, template, opts) => {
+      const stats = opts.stats ?? { promptCut: 0, rationaleCut: 0 };
+      return pairs.map((p, i) => {
+        const r = rationales[i];
+        if (r.pair_id !== p.pair_id) throw new UserError(`rationale ${i} is for pair ${r.pair_id}, not ${p.pair_id}`);
+        return fitCotExample(rm, p, { template, rules: opts.rules, wrong: r.wrong }, r.rationale, stats);
+      });
+    },
+    labelExamples: (pairs) => hfLabelExamples(rm, pairs),
+    padId: padId(rm),
+    contextLength: rm.model.config.contextLength,
+    judge: (model) => ({ ...rm, model }),
+  };
+}
+
+/**
+ * Reads a generated continuation (the text after the prompt's lead) into rationale and grade. The
+ * grade is the word after the first "Answer:", matched to the scheme's grade names (any case); none
+ * there: unparseable. The rationale is the text after "Reasoning:" up to a later "Answer:".
+ */
+export function readHFCot(text: string, template: PromptTemplate, labels: readonly string[]): Omit<CotPrediction, 'beams' | 'logProb'> {
+  const raw = lead(template) + text;
+  const a = raw.indexOf(ANSWER);
+  const word = a < 0 ? undefined : raw.slice(a + ANSWER.length).trim().split(/[^\p{L}\p{N}]+/u)[0]?.toLowerCase();
+  const label = labels.find((l) => l.toLowerCase() === word) ?? null;
+  const r = raw.indexOf(REASONING);
+  const after = r < 0 ? '' : raw.slice(r + REASONING.length);
+  const end = after.indexOf(ANSWER);
+  const rationale = (end < 0 ? after : after.slice(0, end)).trim();
+  return { label, rationale, raw, unparseable: label === null };
+}
+
+export interface HFCotGenerateOptions extends HFCotAsk {
+  maxNewTokens: number;
+  /** 1: greedy (default); more: beam search, the best beam first */
+  beam?: number;
+  /** prompts decoded together (outputs do not depend on it); default 32 */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** predictWithRationale for an imported model: the CoT prompt decoded by the batched generation API, grades parsed. */
+export function generateHFCot(rm: HFRelevanceModel, pairs: readonly PairRecord[], opts: HFCotGenerateOptions): CotPrediction[] {
+  return decodeHFCot(rm, pairs.map((p) => fitCotPrompt(rm, p, opts, opts.maxNewTokens).ids), opts).map((beams) => {
+    const read = beams.map(({ tokens: _tokens, ...b }) => b);
+    return { ...read[0], beams: read };
+  });
+}
+
+/** One beam read by readHFCot, with its tokens (what mining keeps). */
+type ReadBeam = Omit<CotPrediction, 'beams'> & { tokens: number[] };
+
+/** Every prompt's beams (one for greedy), best first. */
+function decodeHFCot(rm: HFRelevanceModel, prompts: number[][], opts: HFCotGenerateOptions): ReadBeam[][] {
+  const eos = eosId(rm);
+  const stop = eos === undefined ? [] : [eos];
+  const beam = opts.beam ?? 1;
+  const batch = Math.max(1, opts.batchSize ?? 32);
+  const read = (b: Beam): ReadBeam => ({ ...readHFCot(rm.tokenizer.decode(b.tokens.filter((t) => !stop.includes(t))), opts.template, rm.scheme.labels), logProb: b.logProb, tokens: b.tokens });
+  const out: ReadBeam[][] = [];
+  for (let at = 0; at < prompts.length; at += batch) {
+    if (opts.signal?.aborted) throw new UserError(`CoT generation interrupted after ${at} of ${prompts.length} pairs`);
+    const chunk = prompts.slice(at, at + batch);
+    const found = beam === 1
+      ? greedyBatch(rm.model, chunk, { maxNewTokens: opts.maxNewTokens, stopTokens: stop, rows: batch }).map((b) => [b])
+      : beamSearchBatch(rm.model, chunk, { beamWidth: beam, maxNewTokens: opts.maxNewTokens, stopTokens: stop, rows: batch * beam });
+    for (const bs of found) out.push(bs.map(read));
+    opts.onProgress?.(out.length, prompts.length);
+  }
+  return out;
+}
+
+/**
+ * LREF's preference mining (dpo-mine.ts) on an imported model: beam search on the policy's CoT
+ * prompt, each beam's grade read as predictions are, and the same decision per pair
+ * (pickPreference): rejected = a wrong top-1 beam, chosen = the best beam with the gold grade, else
+ * the teacher's rationale with the gold grade. `pairs` carry the teacher's rationale of the
+ * template's kind.
+ */
+export function mineHFPreferences(
+  ctx: Pick<JudgeContext, 'log' | 'progress' | 'signal'>,
+  policy: HFRelevanceModel,
+  pairs: readonly PairRecord[],
+  ask: Omit<HFCotAsk, 'wrong'>,
+  cfgInput: MineConfigInput = {},
+): PreferencePair[] {
+  const cfg = MineConfig.parse(cfgInput);
+  const kind = ask.template.kind;
+  if (kind !== 'ee' && kind !== 'ra') throw new UserError(`mining needs the answering CoT prompt (ee or ra), not ${kind}`);
+  const C = policy.model.config.contextLength;
+  const room = Math.min(cfg.maxNewTokens, Math.floor(C / 2));
+  const fitted = pairs.map((p) => fitCotPrompt(policy, p, ask, room));
+  const prompts = fitted.map((f) => f.ids);
+  const decoded = decodeHFCot(policy, prompts, { ...ask, maxNewTokens: room, beam: cfg.beamWidth, batchSize: cfg.decodeBatchSize, signal: ctx.signal });
+  const out: PreferencePair[] = [];
+  const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
+  pairs.forEach((pair, i) => {
+    const rationale = pair.rationales?.[kind];
+    // The teacher's completion, its rationale cut by words to the room the prompt leaves.
+    let teacher: number[] | undefined;
+    for (let why = rationale; why !== undefined; why = wordCount(why) > 1 ? shorter(why) : undefined) {
+      const ex = cotIds(policy, { query: pair.query, title: fitted[i].title }, ask, pair.label, why);
+      if (prompts[i].length + ex.completion.length <= C) {
+        teacher = ex.completion;
+        break;
+      }
+    }
+    const candidates = decoded[i].map((b) => ({ tokens: b.tokens, label: b.label }));
+    const pick = pickPreference(policy.scheme, pair.label, candidates, teacher, cfg);
+    if (pick.kind === 'skip') skipped[pick.reason]++;
+    else out.push({ pair_id: pair.pair_id, prompt: prompts[i], ...pick.value });
+  });
+  ctx.log?.(mineSummary(pairs.length, out, skipped));
+  return out;
+}
