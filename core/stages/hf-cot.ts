@@ -45,7 +45,10 @@ export interface HFCotAsk {
 function task(ask: HFCotAsk): string {
   const kind = ask.template.kind as CotKind;
   if (kind === 'ee') return 'Explain briefly how category, brand, attributes and keywords match';
-  if (kind === 'ra') return `Apply these grading rules briefly (${ask.rules ?? ask.template.defaults?.rules ?? ''})`;
+  if (kind === 'ra') {
+    const rules = ask.rules ?? ask.template.defaults?.rules ?? '';
+    return rules ? `Apply these grading rules briefly (${rules})` : 'Apply the grading rules briefly';
+  }
   if (ask.wrong === undefined) throw new UserError('a DR prompt needs the wrong decision');
   return `A first judgement graded it ${ask.wrong}, which is wrong. Explain briefly why`;
 }
@@ -73,42 +76,64 @@ function cotIds(rm: HFRelevanceModel, pair: Pick<PairRecord, 'query' | 'title'>,
   return { prompt: full.slice(0, n), completion: [...full.slice(n), ...(eos === undefined ? [] : [eos])] };
 }
 
-const shorter = (text: string) => {
-  const words = text.split(' ');
-  return words.slice(0, Math.max(1, Math.floor(words.length * 0.8))).join(' ');
-};
-const wordCount = (text: string) => text.split(' ').length;
-
-/**
- * One training example fitted to the context as the built-in's are: the title gives way first (to
- * MIN_TITLE_WORDS words), then the rationale's last words, then the rest of the title.
- */
-function fitCotExample(rm: HFRelevanceModel, pair: PairRecord, ask: HFCotAsk, rationale: string, stats: CotExampleStats): LMExample {
-  const C = rm.model.config.contextLength;
-  let title = pair.title;
-  let why = rationale;
-  for (;;) {
-    const ex = cotIds(rm, { query: pair.query, title }, ask, pair.label, why);
-    if (ex.prompt.length + ex.completion.length <= C) {
-      if (title !== pair.title) stats.promptCut++;
-      if (why !== rationale) stats.rationaleCut++;
-      return ex;
-    }
-    if (wordCount(title) > MIN_TITLE_WORDS) title = shorter(title);
-    else if (wordCount(why) > 1) why = shorter(why);
-    else if (wordCount(title) > 1) title = shorter(title);
-    else throw new UserError(`pair ${pair.pair_id}: its CoT example does not fit the context (${C} tokens) even with a one-word title and rationale`);
-  }
+/** The parts of an example that may give way to fit the context. */
+interface Parts {
+  title: string;
+  /** RA's rules text ('' for the other kinds) */
+  rules: string;
+  rationale: string;
 }
 
-/** A prompt to generate from, its title cut (to MIN_TITLE_WORDS words at most) to leave `room` tokens. */
-function fitCotPrompt(rm: HFRelevanceModel, pair: PairRecord, ask: HFCotAsk, room: number): { ids: number[]; title: string } {
-  let title = pair.title;
-  for (;;) {
-    const ids = rm.tokenizer.encode(cotPrompt(rm, { query: pair.query, title }, ask));
-    if (ids.length + room <= rm.model.config.contextLength || wordCount(title) <= MIN_TITLE_WORDS) return { ids, title };
-    title = shorter(title);
+const FIT_ORDER: [keyof Parts, number][] = [['title', MIN_TITLE_WORDS], ['rules', 0], ['rationale', 1], ['title', 1]];
+const wordCount = (text: string) => (text === '' ? 0 : text.split(' ').length);
+
+/**
+ * Shortens `parts` by words until `fits`, in the built-in's order (fitCot): the title down to
+ * MIN_TITLE_WORDS, then RA's rules, then the rationale (to one word), then the rest of the title.
+ * Returns the last try, fitting or not.
+ */
+function shrink(parts: Parts, fits: (p: Parts) => boolean, order: [keyof Parts, number][] = FIT_ORDER): Parts {
+  let p = parts;
+  for (const [key, floor] of order) {
+    while (!fits(p) && wordCount(p[key]) > floor) {
+      const words = p[key].split(' ');
+      p = { ...p, [key]: words.slice(0, Math.max(floor, Math.floor(words.length * 0.8))).join(' ') };
+    }
   }
+  return p;
+}
+
+const partsOf = (pair: PairRecord, ask: HFCotAsk, rationale = ''): Parts => ({
+  title: pair.title,
+  rules: ask.template.kind === 'ra' ? (ask.rules ?? ask.template.defaults?.rules ?? '') : '',
+  rationale,
+});
+const askWith = (ask: HFCotAsk, p: Parts): HFCotAsk => (ask.template.kind === 'ra' ? { ...ask, rules: p.rules } : ask);
+
+/** One training example fitted to the context (see shrink); the grade and eos are never cut. */
+function fitCotExample(rm: HFRelevanceModel, pair: PairRecord, ask: HFCotAsk, rationale: string, stats: CotExampleStats): LMExample {
+  const C = rm.model.config.contextLength;
+  const build = (p: Parts) => cotIds(rm, { query: pair.query, title: p.title }, askWith(ask, p), pair.label, p.rationale);
+  const whole = partsOf(pair, ask, rationale);
+  const p = shrink(whole, (q) => {
+    const ex = build(q);
+    return ex.prompt.length + ex.completion.length <= C;
+  });
+  const ex = build(p);
+  if (ex.prompt.length + ex.completion.length > C) throw new UserError(`pair ${pair.pair_id}: its CoT example does not fit the context (${C} tokens) even with a one-word title and rationale`);
+  if (p.title !== whole.title || p.rules !== whole.rules) stats.promptCut++;
+  if (p.rationale !== whole.rationale) stats.rationaleCut++;
+  return ex;
+}
+
+/** A prompt to generate from, leaving `room` tokens where it can (title to MIN_TITLE_WORDS, then RA's rules). */
+function fitCotPrompt(rm: HFRelevanceModel, pair: PairRecord, ask: HFCotAsk, room: number): { ids: number[]; title: string; ask: HFCotAsk } {
+  const encode = (p: Parts) => rm.tokenizer.encode(cotPrompt(rm, { query: pair.query, title: p.title }, askWith(ask, p)));
+  const whole = partsOf(pair, ask);
+  const fits = (p: Parts) => encode(p).length + room <= rm.model.config.contextLength;
+  // Never below MIN_TITLE_WORDS: a shorter room is better than a rationale about a product the model cannot see.
+  const p = shrink(whole, fits, FIT_ORDER.slice(0, 2));
+  return { ids: encode(p), title: p.title, ask: askWith(ask, p) };
 }
 
 /** runCotWith's encoding for an imported model: CoT examples as above, label-only examples as label SFT has them. */
@@ -212,16 +237,13 @@ export function mineHFPreferences(
   const out: PreferencePair[] = [];
   const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
   pairs.forEach((pair, i) => {
-    const rationale = pair.rationales?.[kind];
     // The teacher's completion, its rationale cut by words to the room the prompt leaves.
-    let teacher: number[] | undefined;
-    for (let why = rationale; why !== undefined; why = wordCount(why) > 1 ? shorter(why) : undefined) {
-      const ex = cotIds(policy, { query: pair.query, title: fitted[i].title }, ask, pair.label, why);
-      if (prompts[i].length + ex.completion.length <= C) {
-        teacher = ex.completion;
-        break;
-      }
-    }
+    const rationale = pair.rationales?.[kind];
+    const { title, ask: asked } = fitted[i];
+    const completion = (why: string) => cotIds(policy, { query: pair.query, title }, asked, pair.label, why).completion;
+    const fits = (p: Parts) => prompts[i].length + completion(p.rationale).length <= C;
+    const kept = rationale === undefined ? undefined : shrink({ title, rules: '', rationale }, fits, [['rationale', 1]]);
+    const teacher = kept && fits(kept) ? completion(kept.rationale) : undefined;
     const candidates = decoded[i].map((b) => ({ tokens: b.tokens, label: b.label }));
     const pick = pickPreference(policy.scheme, pair.label, candidates, teacher, cfg);
     if (pick.kind === 'skip') skipped[pick.reason]++;

@@ -53,15 +53,20 @@ export function promptText(tok: HFTokenizer, scheme: LabelScheme, p: Pick<PairRe
 
 /**
  * Each grade's token: the first token of the grade name as it follows the prompt (" Exact" after
- * "Answer:", "Exact" at the start of a chat turn). Two grades with the same first token could not
- * be told apart: an error naming them.
+ * "Answer:", "Exact" at the start of a chat turn), found as the first token where prompt + grade
+ * parts from the prompt alone. (Encoding " Exact" on its own would not do: a Llama-2 tokenizer puts
+ * a "▁" before every text, so it reads "▁▁Exact" and starts with a lone "▁".) Two grades with the same
+ * first token could not be told apart: an error naming them.
  */
 export function gradeTokenIds(tok: HFTokenizer, scheme: LabelScheme): number[] {
-  const lead = tok.chatTemplate ? '' : ' ';
+  const probe = promptText(tok, scheme, { query: 'q', title: 't' });
+  const before = tok.encode(probe);
   const ids = scheme.labels.map((l) => {
-    const e = tok.encode(lead + l);
-    if (e.length === 0) throw new UserError(`grade ${l}: encodes to no token`);
-    return e[tok.config.add_bos_token === true ? 1 : 0];
+    const e = tok.encode(probe + (tok.chatTemplate ? '' : ' ') + l);
+    let n = 0;
+    while (n < before.length && before[n] === e[n]) n++;
+    if (n >= e.length) throw new UserError(`grade ${l}: encodes to no token`);
+    return e[n];
   });
   const seen = new Map<number, string>();
   scheme.labels.forEach((l, i) => {
