@@ -106,13 +106,8 @@ def pieces(text, pat):
     return regex.findall(pat, text)
 
 
-def train_bpe(n_merges, pat):
-    b2u = bytes_to_unicode()
-    words = {}
-    for t in CORPUS:
-        for w in pieces(t, pat):
-            k = tuple(b2u[b] for b in w.encode("utf-8"))
-            words[k] = words.get(k, 0) + 1
+def learn_merges(words, n_merges):
+    """BPE training: merge the most frequent adjacent pair (ties: the larger pair) n_merges times."""
     merges = []
     for _ in range(n_merges):
         counts = {}
@@ -135,6 +130,17 @@ def train_bpe(n_merges, pat):
                     i += 1
             nw[tuple(out)] = nw.get(tuple(out), 0) + c
         words = nw
+    return merges
+
+
+def train_bpe(n_merges, pat):
+    b2u = bytes_to_unicode()
+    words = {}
+    for t in CORPUS:
+        for w in pieces(t, pat):
+            k = tuple(b2u[b] for b in w.encode("utf-8"))
+            words[k] = words.get(k, 0) + 1
+    merges = learn_merges(words, n_merges)
     vocab = {}
     for ch in bytes_to_unicode().values():
         vocab[ch] = len(vocab)
@@ -217,29 +223,9 @@ def train_sp(n_merges):
         vocab["<0x%02X>" % b] = len(vocab)
     for ch in sorted({c for w in words for c in w}):
         vocab[ch] = len(vocab)
-    merges = []
-    for _ in range(n_merges):
-        counts = {}
-        for w, c in words.items():
-            for a, b in zip(w, w[1:]):
-                counts[(a, b)] = counts.get((a, b), 0) + c
-        if not counts:
-            break
-        best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        merges.append(best)
-        vocab.setdefault(best[0] + best[1], len(vocab))
-        nw = {}
-        for w, c in words.items():
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
-                    out.append(w[i] + w[i + 1])
-                    i += 2
-                else:
-                    out.append(w[i])
-                    i += 1
-            nw[tuple(out)] = nw.get(tuple(out), 0) + c
-        words = nw
+    merges = learn_merges(words, n_merges)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
     return vocab, merges
 
 
