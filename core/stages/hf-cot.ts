@@ -6,7 +6,8 @@ import type { LMExample } from '../train/batch.ts';
 import { beamSearchBatch, greedyBatch, type Beam } from '../train/generate.ts';
 import { UserError } from '../util/errors.ts';
 import type { CotEncoding } from './cot.ts';
-import type { CotExampleStats } from './cot-data.ts';
+import type { CotExampleStats, CotRationale } from './cot-data.ts';
+import type { StageExample } from '../runs/schema.ts';
 import type { CotPrediction } from './cot-predict.ts';
 import { MineConfig, mineSummary, pickPreference, type MineConfigInput, type PreferencePair, type SkipReason } from './dpo-mine.ts';
 import { eosId, hfLabelExamples, padId, promptText, type HFRelevanceModel } from './hf-relevance.ts';
@@ -60,16 +61,20 @@ function cotPrompt(rm: HFRelevanceModel, pair: Pick<PairRecord, 'query' | 'title
   return promptText(rm.tokenizer, rm.scheme, pair, { task: task(ask), lead: lead(ask.template) });
 }
 
+/** One example as text: the prompt, and the completion after its lead (see the file comment). */
+function cotText(rm: HFRelevanceModel, pair: Pick<PairRecord, 'query' | 'title'>, ask: HFCotAsk, gold: string, rationale: string): { prompt: string; completion: string } {
+  const why = rationale.replace(/\s+/gu, ' ').trim();
+  return { prompt: cotPrompt(rm, pair, ask), completion: ask.template.answerFirst ? ` ${gold}\n${REASONING} ${why}` : ` ${why}\n${ANSWER} ${gold}` };
+}
+
 /**
  * Prompt and completion ids of one example: the whole text encoded at once (so the tokens are those
  * the model reads back), split where the prompt's own encoding stops matching it.
  */
 function cotIds(rm: HFRelevanceModel, pair: Pick<PairRecord, 'query' | 'title'>, ask: HFCotAsk, gold: string, rationale: string): LMExample {
-  const text = cotPrompt(rm, pair, ask);
-  const prompt = rm.tokenizer.encode(text);
-  const why = rationale.replace(/\s+/gu, ' ').trim();
-  const body = ask.template.answerFirst ? ` ${gold}\n${REASONING} ${why}` : ` ${why}\n${ANSWER} ${gold}`;
-  const full = rm.tokenizer.encode(text + body);
+  const text = cotText(rm, pair, ask, gold, rationale);
+  const prompt = rm.tokenizer.encode(text.prompt);
+  const full = rm.tokenizer.encode(text.prompt + text.completion);
   let n = 0;
   while (n < prompt.length && n < full.length && prompt[n] === full[n]) n++;
   const eos = eosId(rm);
@@ -251,4 +256,26 @@ export function mineHFPreferences(
   });
   ctx.log?.(mineSummary(pairs.length, out, skipped));
   return out;
+}
+
+/**
+ * The CoT dataset as text (the run's datasets/cot.jsonl, what `lref export --to trl` reads): each
+ * teacher rationale's example as the model was trained on it, before fitting to the context.
+ */
+export function hfCotDataset(
+  rm: HFRelevanceModel,
+  templates: Readonly<Record<CotKind, PromptTemplate>>,
+  pairs: readonly PairRecord[],
+  rationales: Partial<Record<CotKind, readonly CotRationale[]>>,
+  rules?: string,
+): StageExample[] {
+  const byId = new Map(pairs.map((p) => [p.pair_id, p]));
+  return (['ee', 'ra', 'dr'] as const).flatMap((kind) =>
+    (rationales[kind] ?? []).flatMap((r) => {
+      const p = byId.get(r.pair_id);
+      if (!p) return [];
+      const text = cotText(rm, p, { template: templates[kind], rules, wrong: r.wrong }, p.label, r.rationale);
+      return [{ pair_id: p.pair_id, kind, ...text, label: p.label, rationale: r.rationale }];
+    }),
+  );
 }

@@ -9,7 +9,7 @@ import { NATIVE_BACKEND, nativeBackendStatus } from '../model/native-backend.ts'
 import { importHF } from '../model/hf/load.ts';
 import { loadDecisions } from '../analysis/load-decisions.ts';
 import { exportBundle } from '../export/bundle.ts';
-import { readRun } from '../runs/store.ts';
+import { readDatasets, readRun } from '../runs/store.ts';
 import { RUN_FILES } from '../runs/schema.ts';
 import { loadHFAdapter, loadHFJudge, predictHF } from './hf-relevance.ts';
 import { hfCotEncoding, readHFCot } from './hf-cot.ts';
@@ -92,6 +92,13 @@ describe.skipIf(!haveTorch)('lref pipeline on an imported model', () => {
       expect(typeof p.rationale).toBe('string');
       if (p.label === null) expect(typeof p.raw).toBe('string');
     }
+
+    // datasets/ as text, prompts as the model saw them (for lref export --to trl)
+    const ds = readDatasets(out)!;
+    expect(ds.sft).toHaveLength(run.selection.filter((x) => x.kept).length);
+    expect(new Set(ds.cot.map((e) => e.kind))).toEqual(new Set(['ee', 'ra', 'dr']));
+    for (const e of ds.cot) expect(e.prompt.endsWith('Reasoning:') && e.completion.endsWith(`\nAnswer: ${e.label}`)).toBe(true);
+    expect(ds.dpo.length).toBeGreaterThan(0);
 
     // a label and a CoT checkpoint reload (base + PEFT adapters) to the probabilities the run recorded
     for (const [variant, recordedAs] of [['sft_selected', 'sft_selected'], ['+dr', '+dr:scored']]) {

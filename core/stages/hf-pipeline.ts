@@ -9,15 +9,16 @@ import { makeOptimizer, trainLM } from '../train/loop.ts';
 import { RUN_FILES, type PredictionRecord, type TrainingTrace } from '../runs/schema.ts';
 import { codeVersion, newRunId, writeRun } from '../runs/store.ts';
 import { UserError } from '../util/errors.ts';
-import type { Teacher } from '../teachers/teacher.ts';
-import type { PromptTemplate } from '../text/prompts.ts';
+import type { StageDatasets } from '../runs/store.ts';
+import type { CotKind, Teacher } from '../teachers/teacher.ts';
+import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type JudgeContext, type LabelJudges, type TrainedLabelJudge } from './context.ts';
 import { disposeCot, runCotWith } from './cot.ts';
 import { dpoTrain } from './dpo.ts';
-import { generateHFCot, hfCotEncoding, mineHFPreferences } from './hf-cot.ts';
-import { gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
+import { generateHFCot, hfCotDataset, hfCotEncoding, mineHFPreferences } from './hf-cot.ts';
+import { gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, promptText, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import type { PipelineOptions, PipelineResult } from './pipeline.ts';
 import { dpoMinePool, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
@@ -83,6 +84,8 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
     const validMetrics: MetricsRecord[] = [];
     const predictions: PredictionRecord[] = [];
     const training: Record<string, TrainingTrace> = {};
+    // Each stage's training data as text (datasets/, for `lref export --to trl`): prompts as the model saw them.
+    const datasets: { -readonly [K in keyof StageDatasets]: StageDatasets[K] } = { sft: [], cot: [], dpo: [] };
     const checkpoint = (variant: string) => join(dir, RUN_FILES.checkpoints, variant);
     const short = (m: MetricsRecord) => `macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`;
     const record = (variant: string, labels: (string | null)[], validLabels: (string | null)[]) => {
@@ -148,6 +151,8 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
     const cotAndDpo = async (selectedPairs: readonly PairRecord[], selected: HFRelevanceModel, teacher: Teacher) => {
       const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
       const cotPairs = cotOn === 'selected' ? selectedPairs : train;
+      const tok = selected.tokenizer;
+      datasets.sft = selectedPairs.map((p) => ({ pair_id: p.pair_id, kind: 'label', prompt: promptText(tok, scheme, p), completion: (tok.chatTemplate ? '' : ' ') + p.label, label: p.label }));
       const cot = await timed('cot', async () => {
         try {
           return await runCotWith(ctx, selected.model, cotPairs, cotCfg, teacher, hfCotEncoding(selected));
@@ -156,6 +161,11 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
         }
       });
       try {
+        const template = (k: CotKind) => {
+          const t = loadTemplate(cfg.cot.templates[k] ?? k);
+          return cfg.cot.answerFirst === undefined ? t : { ...t, answerFirst: cfg.cot.answerFirst };
+        };
+        datasets.cot = hfCotDataset(selected, { ee: template('ee'), ra: template('ra'), dr: template('dr') }, cotPairs, cot.rationales, cfg.cot.rules);
         for (const v of cot.variants) {
           training[v.name] = { steps: v.losses.length, losses: v.losses };
           await timed(`eval/${v.name}`, () => recordGenerated(v.name, v.model, v.cotTemplate, v.rules));
@@ -171,6 +181,8 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
         const ask = { template: policy.cotTemplate, rules: policy.rules };
         const minePool = await dpoMinePool(ctx, cfg, train, policy.cotTemplate.kind as 'ee' | 'ra', cot.rationales, teacher);
         const prefs = await timed('dpo/mine', () => mineHFPreferences(ctx, policy.model, minePool, ask, cfg.dpo.mine));
+        const text = (ids: number[]) => tok.decode(ids);
+        datasets.dpo = prefs.map((q) => ({ pair_id: q.pair_id, prompt: text(q.prompt), chosen: text(q.chosen), rejected: text(q.rejected), gold: q.gold, rejected_label: q.rejected_label }));
         if (prefs.length === 0) {
           log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
           training['+dpo'] = { steps: 0, losses: [] };
@@ -222,7 +234,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       pairs: test,
       selection: selectionRecords,
       predictions,
-      datasets: { sft: [], cot: [], dpo: [] },
+      datasets,
       metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
       run: {
         version: 1,
