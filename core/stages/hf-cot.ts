@@ -238,7 +238,14 @@ export function mineHFPreferences(
   const room = Math.min(cfg.maxNewTokens, Math.floor(C / 2));
   const fitted = pairs.map((p) => fitCotPrompt(policy, p, ask, room));
   const prompts = fitted.map((f) => f.ids);
-  const decoded = decodeHFCot(policy, prompts, { ...ask, maxNewTokens: room, beam: cfg.beamWidth, batchSize: cfg.decodeBatchSize, signal: ctx.signal });
+  const decoded = decodeHFCot(policy, prompts, {
+    ...ask,
+    maxNewTokens: room,
+    beam: cfg.beamWidth,
+    batchSize: cfg.decodeBatchSize,
+    signal: ctx.signal,
+    onProgress: (done, total) => ctx.progress?.('dpo/mine', done, total),
+  });
   const out: PreferencePair[] = [];
   const skipped: Record<SkipReason, number> = { correct: 0, 'not-optimistic': 0, 'no-correct-beam': 0, 'no-teacher': 0, 'empty-output': 0 };
   pairs.forEach((pair, i) => {
