@@ -19,8 +19,8 @@ import { loadPipelineConfig, pipelineConfigOf } from './pipeline-config.ts';
 import { runPipeline } from './pipeline.ts';
 import { pipelineInputs } from '../cli/commands/pipeline.ts';
 
-// `lref pipeline --model`: the smoke preset's data, split and stage layout on a tiny random Llama
-// (GQA 4/2) written by the PyTorch reference script; steps cut so it finishes in a couple of minutes.
+// `lref pipeline --model`: the smoke preset's generator, split and stage layout on a tiny random Llama
+// (GQA 4/2) written by the PyTorch reference script; half the pairs and steps cut so it finishes in about a minute.
 const PY = process.env.LREF_PYTHON ?? '/usr/bin/python3';
 const REF = join(import.meta.dirname, '..', 'model', 'hf', 'testdata', 'hf_ref.py');
 const CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
@@ -45,6 +45,7 @@ describe.skipIf(!haveTorch)('lref pipeline on an imported model', () => {
       preset: 'smoke',
       overrides: {
         hf: { dir: modelDir, lora: { rank: 4, alpha: 8, dropout: 0 } },
+        data: { pairs: 300 },
         train: { steps: 16 },
         selection: { auxSteps: 6 },
         cot: { steps: 4, control: true },
