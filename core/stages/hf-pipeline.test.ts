@@ -9,6 +9,7 @@ import { NATIVE_BACKEND, nativeBackendStatus } from '../model/native-backend.ts'
 import { importHF } from '../model/hf/load.ts';
 import { loadDecisions } from '../analysis/load-decisions.ts';
 import { exportBundle } from '../export/bundle.ts';
+import { exportTrl } from '../export/trainers.ts';
 import { readDatasets, readRun } from '../runs/store.ts';
 import { RUN_FILES } from '../runs/schema.ts';
 import { loadHFAdapter, loadHFJudge, predictHF } from './hf-relevance.ts';
@@ -100,6 +101,9 @@ describe.skipIf(!haveTorch)('lref pipeline on an imported model', () => {
     expect(new Set(ds.cot.map((e) => e.kind))).toEqual(new Set(['ee', 'ra', 'dr']));
     for (const e of ds.cot) expect(e.prompt.endsWith('Reasoning:') && e.completion.endsWith(`\nAnswer: ${e.label}`)).toBe(true);
     expect(ds.dpo.length).toBeGreaterThan(0);
+    expect(ds.dpo.every((e) => !e.chosen.includes('<|endoftext|>') && !e.rejected.includes('<|endoftext|>'))).toBe(true);
+    const trl = await exportTrl(out, join(root, 'trl'));
+    expect(trl.counts).toMatchObject({ sft: ds.sft.length, cot: ds.cot.length, dpo: ds.dpo.length });
 
     // a label and a CoT checkpoint reload (base + PEFT adapters) to the probabilities the run recorded
     for (const [variant, recordedAs] of [['sft_selected', 'sft_selected'], ['+dr', '+dr:scored']]) {

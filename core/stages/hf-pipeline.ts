@@ -18,7 +18,7 @@ import { trainConfigFor, type JudgeContext, type LabelJudges, type TrainedLabelJ
 import { disposeCot, runCotWith } from './cot.ts';
 import { dpoTrain } from './dpo.ts';
 import { generateHFCot, hfCotDataset, hfCotEncoding, mineHFPreferences } from './hf-cot.ts';
-import { gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, promptText, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
+import { eosId, gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, promptText, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import type { PipelineOptions, PipelineResult } from './pipeline.ts';
 import { dpoMinePool, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
@@ -181,7 +181,9 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
         const ask = { template: policy.cotTemplate, rules: policy.rules };
         const minePool = await dpoMinePool(ctx, cfg, train, policy.cotTemplate.kind as 'ee' | 'ra', cot.rationales, teacher);
         const prefs = await timed('dpo/mine', () => mineHFPreferences(ctx, policy.model, minePool, ask, cfg.dpo.mine));
-        const text = (ids: number[]) => tok.decode(ids);
+        // Without the model's end token, as the built-in datasets leave out <eos>: a trainer adds its own.
+        const eos = eosId(policy.model);
+        const text = (ids: number[]) => tok.decode(ids.filter((t) => t !== eos));
         datasets.dpo = prefs.map((q) => ({ pair_id: q.pair_id, prompt: text(q.prompt), chosen: text(q.chosen), rejected: text(q.rejected), gold: q.gold, rejected_label: q.rejected_label }));
         if (prefs.length === 0) {
           log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
