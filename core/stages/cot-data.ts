@@ -30,7 +30,7 @@ export interface CollectOptions {
  * pair it came from.
  */
 export async function collectRationales(
-  ctx: StageContext,
+  ctx: Pick<StageContext, 'scheme' | 'signal' | 'progress'>,
   pairs: readonly PairRecord[],
   kind: CotKind,
   teacher: Teacher,

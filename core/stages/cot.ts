@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PairRecord } from '../data/schema.ts';
-import { DecoderLM } from '../model/gpt.ts';
+import type { CausalLM } from '../model/lm.ts';
 import type { LMExample } from '../train/batch.ts';
 import { makeOptimizer, trainLM } from '../train/loop.ts';
 import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
@@ -8,7 +8,7 @@ import { COT_KINDS, type CotKind, type Teacher } from '../teachers/teacher.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
-import { collectRationales, cotExamples, MIN_PRODUCT_TOKENS, type CotExampleStats, type CotRationale } from './cot-data.ts';
+import { collectRationales, cotExamples, MIN_PRODUCT_TOKENS, type CotExampleOptions, type CotExampleStats, type CotRationale } from './cot-data.ts';
 import { labelExamples, type RelevanceModel } from './relevance-model.ts';
 
 export { collectRationales, cotExamples, fitCot, MIN_PRODUCT_TOKENS, type CotRationale, type CotExampleStats, type CotExampleOptions } from './cot-data.ts';
@@ -83,12 +83,12 @@ export function parseCotConfig(input: unknown, source = 'cot config'): CotConfig
   return parsed.data;
 }
 
-export interface CotVariant {
+export interface CotVariant<J = RelevanceModel> {
   /** "+ee", "+ra", "+dr", or "+cot" for a mixed run */
   name: string;
   kind: CotKind | 'mixed';
-  /** scoring-ready: its `template` is the label template, so predictLabels works unchanged */
-  model: RelevanceModel;
+  /** scoring-ready: for the built-in model its `template` is the label template, so predictLabels works unchanged */
+  model: J;
   /** the prompt to generate with (predictWithRationale); see inferenceKind */
   cotTemplate: PromptTemplate;
   /** rules text for RA prompts (undefined: the template's) */
@@ -99,14 +99,34 @@ export interface CotVariant {
   pairs: string[];
 }
 
-export interface CotResult {
-  variants: CotVariant[];
+export interface CotResult<J = RelevanceModel> {
+  variants: CotVariant<J>[];
   /** cfg.control: "+label", label-only SFT on the same pairs for one kind's steps (scored, no rationale) */
-  control?: { model: RelevanceModel; losses: number[]; pairs: string[]; examples: number };
+  control?: { model: J; losses: number[]; pairs: string[]; examples: number };
   /** every rationale the teacher wrote, by kind (for pairs.jsonl / inspection) */
   rationales: Partial<Record<CotKind, CotRationale[]>>;
   teacher: string;
 }
+
+/**
+ * What a CoT run needs of a model family beyond CausalLM: how its examples are encoded and how a
+ * trained model becomes a judge. The built-in decoder uses the run tokenizer and prompt templates
+ * (runCot); an imported model renders prompts through its own chat template (hf-cot.ts).
+ */
+export interface CotEncoding<M extends CausalLM, J> {
+  /** training examples of `kind` (prompt → rationale and grade), fitted to the context; `opts.stats` counts the cuts */
+  cotExamples(kind: CotKind, pairs: readonly PairRecord[], rationales: readonly CotRationale[], template: PromptTemplate, opts: CotExampleOptions): LMExample[];
+  /** label-only examples (label prompt → gold grade), the share that keeps scoring in use */
+  labelExamples(pairs: readonly PairRecord[]): LMExample[];
+  padId: number;
+  /** the model's context, for the log */
+  contextLength: number;
+  /** a trained model as the family's judge */
+  judge(model: M): J;
+}
+
+/** The part of StageContext a CoT run reads (no run tokenizer: the encoding brings its own). */
+export type CotContext = Pick<StageContext, 'scheme' | 'trainConfig' | 'seed' | 'progress' | 'log' | 'signal'>;
 
 /**
  * The prompt a checkpoint is asked with at inference. EE and RA models use their own prompt. A DR
@@ -131,8 +151,6 @@ export async function runCot(
   cfgInput: CotConfigInput | CotConfig,
   teacher: Teacher,
 ): Promise<CotResult> {
-  const cfg = parseCotConfig(cfgInput);
-  if (train.length === 0) throw new UserError('cot: no training pairs');
   // The examples are fitted to ctx and tokenised by ctx.tokenizer; the base model must match both.
   if (base.model.config.contextLength !== ctx.modelConfig.contextLength || base.model.config.vocabSize !== ctx.tokenizer.vocabSize) {
     throw new UserError(
@@ -140,6 +158,28 @@ export async function runCot(
         `(context ${ctx.modelConfig.contextLength}, tokenizer vocab ${ctx.tokenizer.vocabSize})`,
     );
   }
+  const labelTemplate = base.template.kind === 'label' ? base.template : loadTemplate('label');
+  const C = ctx.modelConfig.contextLength;
+  return runCotWith(ctx, base.model, train, cfgInput, teacher, {
+    cotExamples: (kind, pairs, rs, template, opts) => cotExamples(ctx, kind, pairs, rs, template, opts),
+    labelExamples: (pairs) => labelExamples(ctx.tokenizer, labelTemplate, pairs, pairs.map((p) => p.label), C),
+    padId: ctx.tokenizer.padId,
+    contextLength: C,
+    judge: (model) => ({ model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate }),
+  });
+}
+
+/** runCot on any model family: `enc` encodes the examples and wraps each trained model (see CotEncoding). */
+export async function runCotWith<M extends Omit<CausalLM, 'clone'> & { clone(): M }, J>(
+  ctx: CotContext,
+  base: M,
+  train: readonly PairRecord[],
+  cfgInput: CotConfigInput | CotConfig,
+  teacher: Teacher,
+  enc: CotEncoding<M, J>,
+): Promise<CotResult<J>> {
+  const cfg = parseCotConfig(cfgInput);
+  if (train.length === 0) throw new UserError('cot: no training pairs');
   const rng = new Rng(ctx.seed).fork('cot');
   const templates = new Map<CotKind, PromptTemplate>();
   for (const kind of COT_KINDS) {
@@ -147,7 +187,6 @@ export async function runCot(
     if (t.kind !== kind) throw new UserError(`cot: templates.${kind}: template "${t.id}" is kind ${t.kind}`);
     templates.set(kind, cfg.answerFirst === undefined ? t : { ...t, answerFirst: cfg.answerFirst });
   }
-  const labelTemplate = base.template.kind === 'label' ? base.template : loadTemplate('label');
   const rules = cfg.rules;
   const teacherRules = cfg.teacherRules ?? rules ?? templates.get('ra')!.defaults?.rules;
 
@@ -158,11 +197,11 @@ export async function runCot(
     const rs = await collectRationales(ctx, train, kind, teacher, rng.fork(`teacher/${kind}`), { concurrency: cfg.concurrency, rules: teacherRules });
     rationales[kind] = rs;
     const stats: CotExampleStats = { promptCut: 0, rationaleCut: 0 };
-    const examples = cotExamples(ctx, kind, train, rs, templates.get(kind)!, { rules, stats, minProductTokens: cfg.minProductTokens });
+    const examples = enc.cotExamples(kind, train, rs, templates.get(kind)!, { rules, stats, minProductTokens: cfg.minProductTokens });
     data.set(kind, { examples, stats, pairs: rs.map((r) => r.pair_id) });
     ctx.log?.(
       `cot/${kind}: ${rs.length} rationales from ${teacher.id}, mean ${mean(examples.map((e) => e.completion.length)).toFixed(1)} completion tokens; ` +
-        `${stats.promptCut} prompts shortened, ${stats.rationaleCut} rationales shortened to fit ${ctx.modelConfig.contextLength} tokens`,
+        `${stats.promptCut} prompts shortened, ${stats.rationaleCut} rationales shortened to fit ${enc.contextLength} tokens`,
     );
   }
 
@@ -171,26 +210,22 @@ export async function runCot(
     cfg.mix === 'sequential'
       ? cfg.order.map((kind, i) => ({ name: `+${kind}`, kind: kind as CotKind | 'mixed', kinds: [kind], trained: cfg.order.slice(0, i + 1) }))
       : [{ name: '+cot', kind: 'mixed' as const, kinds: cfg.order, trained: cfg.order }];
-  const variants: CotVariant[] = [];
-  let from = base.model;
+  const variants: CotVariant<J>[] = [];
+  const made: M[] = [];
+  let from = base;
   try {
     for (const [i, run] of runs.entries()) {
       const cot = run.kinds.flatMap((k) => data.get(k)!.examples);
-      const labelOnly = labelOnlyExamples(ctx, labelTemplate, train, cot.length, cfg.keepLabelOnly, rng.fork(`label-only/${i}`));
+      const labelOnly = labelOnlyExamples(enc, train, cot.length, cfg.keepLabelOnly, rng.fork(`label-only/${i}`));
       const steps = (cfg.steps ?? ctx.trainConfig.steps) * run.kinds.length;
       const model = from.clone();
-      let losses: number[];
-      try {
-        losses = trainOne(ctx, model, [...cot, ...labelOnly], steps, cfg.lr, i + 1, `cot/${run.name.slice(1)}`);
-      } catch (err) {
-        model.dispose();
-        throw err;
-      }
+      made.push(model);
+      const losses = trainOne(ctx, model, enc.padId, [...cot, ...labelOnly], steps, cfg.lr, i + 1, `cot/${run.name.slice(1)}`);
       ctx.log?.(`cot/${run.name.slice(1)}: ${steps} steps on ${cot.length} CoT + ${labelOnly.length} label-only examples, loss ${losses[0]?.toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
       variants.push({
         name: run.name,
         kind: run.kind,
-        model: { model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate },
+        model: enc.judge(model),
         cotTemplate: templates.get(inferenceKind(run.trained))!,
         ...(rules !== undefined ? { rules } : {}),
         losses,
@@ -199,47 +234,40 @@ export async function runCot(
       });
       from = model;
     }
+    let control: CotResult<J>['control'];
+    if (cfg.control) {
+      // Same pairs, same number of examples per step and steps as the first kind's run, no rationale.
+      const model = base.clone();
+      made.push(model);
+      const examples = enc.labelExamples(train);
+      const steps = cfg.steps ?? ctx.trainConfig.steps;
+      const losses = trainOne(ctx, model, enc.padId, examples, steps, cfg.lr, 9, 'cot/label');
+      ctx.log?.(`cot/label (control): ${steps} steps on ${examples.length} label-only examples, loss ${losses[0]?.toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
+      control = { model: enc.judge(model), losses, pairs: train.map((p) => p.pair_id), examples: examples.length };
+    }
+    return { variants, rationales, teacher: teacher.id, ...(control ? { control } : {}) };
   } catch (err) {
-    for (const v of variants) v.model.model.dispose();
+    for (const m of made) m.dispose();
     throw err;
   }
-  let control: CotResult['control'];
-  if (cfg.control) {
-    // Same pairs, same number of examples per step and steps as the first kind's run, no rationale.
-    const model = base.model.clone();
-    try {
-      const controlPairs = train;
-      const examples = labelExamples(ctx.tokenizer, labelTemplate, controlPairs, controlPairs.map((p) => p.label), ctx.modelConfig.contextLength);
-      const steps = cfg.steps ?? ctx.trainConfig.steps;
-      const losses = trainOne(ctx, model, examples, steps, cfg.lr, 9, 'cot/label');
-      ctx.log?.(`cot/label (control): ${steps} steps on ${examples.length} label-only examples, loss ${losses[0]?.toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
-      control = { model: { model, tokenizer: ctx.tokenizer, scheme: ctx.scheme, template: labelTemplate }, losses, pairs: controlPairs.map((p) => p.pair_id), examples: examples.length };
-    } catch (err) {
-      model.dispose();
-      for (const v of variants) v.model.model.dispose();
-      throw err;
-    }
-  }
-  return { variants, rationales, teacher: teacher.id, ...(control ? { control } : {}) };
 }
 
 /** Label-only examples making up `share` of the run's data (drawn without replacement, cycling if needed). */
-function labelOnlyExamples(ctx: StageContext, template: PromptTemplate, train: readonly PairRecord[], cotCount: number, share: number, rng: Rng): LMExample[] {
+function labelOnlyExamples(enc: Pick<CotEncoding<CausalLM, unknown>, 'labelExamples'>, train: readonly PairRecord[], cotCount: number, share: number, rng: Rng): LMExample[] {
   const n = share === 0 ? 0 : Math.round((cotCount * share) / (1 - share));
   if (n === 0) return [];
   const order = rng.shuffle(train.map((_, i) => i));
-  const picked = Array.from({ length: n }, (_, k) => train[order[k % order.length]]);
-  return labelExamples(ctx.tokenizer, template, picked, picked.map((p) => p.label), ctx.modelConfig.contextLength);
+  return enc.labelExamples(Array.from({ length: n }, (_, k) => train[order[k % order.length]]));
 }
 
-function trainOne(ctx: StageContext, model: DecoderLM, examples: LMExample[], steps: number, lr: number | undefined, salt: number, stage: string): number[] {
+function trainOne(ctx: CotContext, model: CausalLM, padId: number, examples: LMExample[], steps: number, lr: number | undefined, salt: number, stage: string): number[] {
   const cfg = trainConfigFor(ctx, { steps, ...(lr !== undefined ? { lr } : {}), warmup: Math.min(ctx.trainConfig.warmup, Math.floor(steps / 10)) }, salt);
   // Our own optimizer, so an interrupt thrown from onStep still lets us free its moment tensors.
   const optimizer = makeOptimizer(model, cfg);
   try {
     return trainLM(model, examples, cfg, {
       optimizer,
-      batch: { padTo: 'longest', padId: ctx.tokenizer.padId },
+      batch: { padTo: 'longest', padId },
       onStep: (step, loss, tps) => {
         ctx.progress?.(stage, step + 1, steps, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
         if (ctx.signal?.aborted) throw new UserError(`${stage}: interrupted at step ${step + 1} of ${steps}`);
@@ -259,7 +287,7 @@ function mean(xs: readonly number[]): number {
 }
 
 /** Frees every variant's weights (the base model is the caller's). */
-export function disposeCot(result: CotResult): void {
+export function disposeCot(result: CotResult<{ model: { dispose(): void } }>): void {
   for (const v of result.variants) v.model.model.dispose();
   result.control?.model.model.dispose();
 }

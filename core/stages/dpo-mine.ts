@@ -267,7 +267,7 @@ export function minePreferences(
 }
 
 /** One line: how many top-1s were wrong, how many over-graded, where the chosen came from. */
-function mineSummary(n: number, prefs: readonly PreferencePair[], skipped: Record<SkipReason, number>): string {
+export function mineSummary(n: number, prefs: readonly PreferencePair[], skipped: Record<SkipReason, number>): string {
   const wrong = n - skipped.correct;
   const optimistic = prefs.filter((p) => p.optimistic).length;
   const ranks = new Map<string, number>();

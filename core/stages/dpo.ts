@@ -186,9 +186,20 @@ export function runDpo(
   prefs: readonly PreferencePair[],
   cfgInput: DpoConfigInput = {},
 ): { model: RelevanceModel; log: DpoStepLog[] } {
+  const r = dpoTrain(ctx, policy.model, policy.tokenizer.padId, prefs, cfgInput);
+  return { model: { ...policy, model: r.model }, log: r.log };
+}
+
+/** runDpo on any causal LM (an imported model's adapters too, hf-cot.ts): `padId` pads its batches. */
+export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
+  ctx: Pick<StageContext, 'trainConfig' | 'seed' | 'log' | 'progress' | 'signal'>,
+  policy: M,
+  padId: number,
+  prefs: readonly PreferencePair[],
+  cfgInput: DpoConfigInput = {},
+): { model: M; log: DpoStepLog[] } {
   const cfg = DpoConfig.parse(cfgInput);
   if (prefs.length === 0) throw new UserError('DPO: no preference pairs (the policy got every mined pair right, or mining dropped them all)');
-  const padId = policy.tokenizer.padId;
   const base = trainConfigFor(ctx, { weightDecay: cfg.weightDecay }, 3);
   const lr = cfg.lr ?? base.lr / 10;
   const perEpoch = Math.max(1, Math.floor(prefs.length / cfg.batchSize));
@@ -196,8 +207,8 @@ export function runDpo(
   const schedule = { lr, warmup: Math.round(cfg.warmupRatio * steps), steps, minLrRatio: base.minLrRatio };
 
   // Reference first: the input model, read once, before any copy trains.
-  const ref = sequenceLogpsOf(policy.model, prefs, padId, cfg.referenceBatchSize);
-  const model = policy.model.clone();
+  const ref = sequenceLogpsOf(policy, prefs, padId, cfg.referenceBatchSize);
+  const model = policy.clone();
   const optimizer = makeOptimizer(model, base);
   ctx.log?.(`dpo: ${prefs.length} pairs, ${steps} steps (${cfg.epochs} epochs of ${perEpoch}), β ${cfg.beta}, lr ${lr}`);
 
@@ -215,8 +226,11 @@ export function runDpo(
       log.push({ step, epoch: (step + 1) / perEpoch, learning_rate: learningRate, loss: r.loss, grad_norm: r.gradNorm, ...r.metrics });
       ctx.progress?.('dpo', step + 1, steps, { loss: r.loss.toFixed(4), margin: r.metrics['rewards/margins'].toFixed(3) });
     }
+  } catch (err) {
+    model.dispose();
+    throw err;
   } finally {
     optimizer.dispose();
   }
-  return { model: { ...policy, model }, log };
+  return { model, log };
 }

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairRecord } from '../data/schema.ts';
-import { sample } from '../data/split.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
 import { TrainConfig } from '../model/config.ts';
 import type { LoraConfigInput } from '../model/hf/base.ts';
@@ -10,14 +9,19 @@ import { makeOptimizer, trainLM } from '../train/loop.ts';
 import { RUN_FILES, type PredictionRecord, type TrainingTrace } from '../runs/schema.ts';
 import { codeVersion, newRunId, writeRun } from '../runs/store.ts';
 import { UserError } from '../util/errors.ts';
-import { Rng } from '../util/rng.ts';
+import type { StageDatasets } from '../runs/store.ts';
+import type { CotKind, Teacher } from '../teachers/teacher.ts';
+import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type JudgeContext, type LabelJudges, type TrainedLabelJudge } from './context.ts';
-import { dpoHF, gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
+import { disposeCot, runCotWith } from './cot.ts';
+import { dpoTrain } from './dpo.ts';
+import { generateHFCot, hfCotDataset, hfCotEncoding, mineHFPreferences } from './hf-cot.ts';
+import { eosId, gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, promptText, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import type { PipelineOptions, PipelineResult } from './pipeline.ts';
-import { makeTeacher, startRun } from './pipeline.ts';
+import { dpoMinePool, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
 import { runSelection } from './select.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 
@@ -27,12 +31,13 @@ import { randomSelection, type SelectionRecord } from './select-rule.ts';
  *
  *   data → split → lexical → zero_shot (the base as is) → sft_all → selection (IM/CI/MS, each
  *   fresh adapters on the same base, through StageContext.labelJudges) → sft_random → sft_selected
- *   → +dpo (label-level, from sft_selected) → run folder
+ *   → +ee → +ra → +dr (runCotWith with hf-cot.ts's encoding, continuing sft_selected's adapters)
+ *   → beam mining on train with the last CoT variant → +dpo → run folder
  *
- * Not here (said in the run's notes): the cross-encoder baseline (it trains its own encoder on a run
- * tokenizer an imported run does not build) and Multi-CoT (needs generation on the imported model).
- * DPO's preferences are label-level — gold grade chosen, the policy's most probable wrong grade
- * rejected — because the beam-mined CoT preferences of the built-in path need a CoT policy.
+ * CoT and DPO variants are reported as on the built-in path: generated (rationale, then the grade
+ * parsed from the model's text; unparseable outputs count as errors) and scored ("<name>:scored",
+ * the grade tokens' probabilities after the label prompt). Not here (said in the run's notes): the
+ * cross-encoder baseline (it trains its own encoder on a run tokenizer an imported run does not build).
  * Checkpoints are PEFT adapter folders (checkpoints/<variant>/adapter_config.json): `lref model
  * export RUN/checkpoints/V --out DIR` merges one, `lref serve --model DIR` serves it.
  */
@@ -79,9 +84,11 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
     const validMetrics: MetricsRecord[] = [];
     const predictions: PredictionRecord[] = [];
     const training: Record<string, TrainingTrace> = {};
+    // Each stage's training data as text (datasets/, for `lref export --to trl`): prompts as the model saw them.
+    const datasets: { -readonly [K in keyof StageDatasets]: StageDatasets[K] } = { sft: [], cot: [], dpo: [] };
     const checkpoint = (variant: string) => join(dir, RUN_FILES.checkpoints, variant);
-    const short = (m: MetricsRecord) => `macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}`;
-    const record = (variant: string, labels: string[], validLabels: string[]) => {
+    const short = (m: MetricsRecord) => `macro-F1 ${(100 * m.macro_f1).toFixed(2)}, accuracy ${(100 * m.accuracy).toFixed(2)}${m.unparseable ? `, ${m.unparseable} unparseable` : ''}`;
+    const record = (variant: string, labels: (string | null)[], validLabels: (string | null)[]) => {
       const m = computeMetrics(variant, test.map((p) => p.label), labels, scheme);
       metrics.push(m);
       let line = `eval/${variant}: test ${short(m)}`;
@@ -130,6 +137,77 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       return judge.rm;
     };
 
+    /** Generated (rationale, then the grade parsed) on test and valid; unparseable outputs count as errors. */
+    const recordGenerated = (variant: string, rm: HFRelevanceModel, template: PromptTemplate, rules: string | undefined) => {
+      const generate = (pairs: readonly PairRecord[], stage: string) =>
+        generateHFCot(rm, pairs, { template, rules, maxNewTokens: cfg.eval.maxNewTokens, batchSize: evalBatch, signal: opts.signal, onProgress: (d, n) => opts.progress?.(stage, d, n) });
+      const preds = generate(test, `eval/${variant}`);
+      predictions.push(...generatedRows(test, variant, template, preds));
+      record(variant, preds.map((p) => p.label), generate(valid, `eval/${variant} (valid)`).map((p) => p.label));
+    };
+
+    // Multi-CoT from sft_selected (its adapters continued, as the built-in path continues its weights), then
+    // DPO from the last CoT variant on beam-mined preferences; each variant generated and scored (SCORED_SUFFIX).
+    const cotAndDpo = async (selectedPairs: readonly PairRecord[], selected: HFRelevanceModel, teacher: Teacher) => {
+      const { teacher: _t, pairs: cotOn, ...cotCfg } = cfg.cot;
+      const cotPairs = cotOn === 'selected' ? selectedPairs : train;
+      const tok = selected.tokenizer;
+      datasets.sft = selectedPairs.map((p) => ({ pair_id: p.pair_id, kind: 'label', prompt: promptText(tok, scheme, p), completion: (tok.chatTemplate ? '' : ' ') + p.label, label: p.label }));
+      const cot = await timed('cot', async () => {
+        try {
+          return await runCotWith(ctx, selected.model, cotPairs, cotCfg, teacher, hfCotEncoding(selected));
+        } finally {
+          selected.model.dispose();
+        }
+      });
+      try {
+        const template = (k: CotKind) => {
+          const t = loadTemplate(cfg.cot.templates[k] ?? k);
+          return cfg.cot.answerFirst === undefined ? t : { ...t, answerFirst: cfg.cot.answerFirst };
+        };
+        datasets.cot = hfCotDataset(selected, { ee: template('ee'), ra: template('ra'), dr: template('dr') }, cotPairs, cot.rationales, cfg.cot.rules);
+        for (const v of cot.variants) {
+          training[v.name] = { steps: v.losses.length, losses: v.losses };
+          await timed(`eval/${v.name}`, () => recordGenerated(v.name, v.model, v.cotTemplate, v.rules));
+          await timed(`eval/${v.name}${SCORED_SUFFIX}`, () => recordScored(`${v.name}${SCORED_SUFFIX}`, v.model));
+          saveHFAdapter(checkpoint(v.name), v.model);
+        }
+        if (cot.control) {
+          training['+label'] = { steps: cot.control.losses.length, losses: cot.control.losses };
+          await timed('eval/+label', () => recordScored('+label', cot.control!.model));
+          saveHFAdapter(checkpoint('+label'), cot.control.model);
+        }
+        const policy = cot.variants[cot.variants.length - 1];
+        const ask = { template: policy.cotTemplate, rules: policy.rules };
+        const minePool = await dpoMinePool(ctx, cfg, train, policy.cotTemplate.kind as 'ee' | 'ra', cot.rationales, teacher);
+        const prefs = await timed('dpo/mine', () => mineHFPreferences(ctx, policy.model, minePool, ask, cfg.dpo.mine));
+        // Without the model's end token, as the built-in datasets leave out <eos>: a trainer adds its own.
+        const eos = eosId(policy.model);
+        const text = (ids: number[]) => tok.decode(ids.filter((t) => t !== eos));
+        datasets.dpo = prefs.map((q) => ({ pair_id: q.pair_id, prompt: text(q.prompt), chosen: text(q.chosen), rejected: text(q.rejected), gold: q.gold, rejected_label: q.rejected_label }));
+        if (prefs.length === 0) {
+          log(`dpo: no preference pairs mined from ${minePool.length} train pairs; +dpo is ${policy.name} unchanged`);
+          training['+dpo'] = { steps: 0, losses: [] };
+          await timed('eval/+dpo', () => recordGenerated('+dpo', policy.model, policy.cotTemplate, policy.rules));
+          await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, policy.model));
+          return;
+        }
+        const dpo = await timed('dpo', () => dpoTrain(ctx, policy.model.model, padId(policy.model), prefs, cfg.dpo.train));
+        const rm: HFRelevanceModel = { ...policy.model, model: dpo.model };
+        try {
+          training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
+          log(`+dpo: from ${policy.name} on ${prefs.length} beam-mined preference pairs, loss ${dpo.log[0].loss.toFixed(3)} → ${mean(dpo.log.slice(-5).map((l) => l.loss)).toFixed(3)}, margin ${mean(dpo.log.slice(-5).map((l) => l['rewards/margins'])).toFixed(3)}`);
+          await timed('eval/+dpo', () => recordGenerated('+dpo', rm, policy.cotTemplate, policy.rules));
+          await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, rm));
+          saveHFAdapter(checkpoint('+dpo'), rm);
+        } finally {
+          dpo.model.dispose();
+        }
+      } finally {
+        disposeCot(cot);
+      }
+    };
+
     const sftAll = await timed('sft_all', () => sft('sft_all', train, 10));
     const subsetBase = cfg.train.subsetBase === 'sft_all' ? sftAll : undefined;
     if (!subsetBase) sftAll.model.dispose();
@@ -146,26 +224,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
         await timed('sft_random', () => sft('sft_random', train.filter((_, i) => randomRecords[i].kept), 11, subsetBase).model.dispose());
         const selected = await timed('sft_selected', () => sft('sft_selected', selection.selected, 12, subsetBase));
         selectionRecords = selection.records;
-        log('cot: Multi-CoT (+ee, +ra, +dr) is not run on an imported model yet (the imported models decode through the batched generation API, but the CoT stages are written against the run tokenizer and its prompt templates)');
-
-        // Label-level DPO from sft_selected: gold grade chosen, the policy's likeliest wrong grade rejected.
-        try {
-          const pool = sample(train, Math.min(cfg.dpo.minePairs, train.length), new Rng(cfg.seed).fork('dpo/mine'));
-          const d = cfg.dpo.train;
-          const batchSize = Math.min(d.batchSize, pool.length);
-          const steps = Math.max(1, Math.floor((d.epochs * pool.length) / batchSize));
-          const dpo = await timed('dpo', () => dpoHF(selected, pool, { steps, beta: d.beta, lr: d.lr ?? (hf.lr ?? cfg.train.lr) / 10, batchSize }));
-          try {
-            training['+dpo'] = { steps: dpo.losses.length, losses: dpo.losses };
-            log(`+dpo: ${steps} steps on ${pool.length} label-level preference pairs from sft_selected (β ${d.beta}), loss ${dpo.losses[0].toFixed(3)} → ${mean(dpo.losses.slice(-5)).toFixed(3)}, margin ${mean(dpo.margins.slice(-5)).toFixed(3)}`);
-            await timed('eval/+dpo', () => recordScored('+dpo', dpo.model));
-            saveHFAdapter(checkpoint('+dpo'), dpo.model);
-          } finally {
-            dpo.model.model.dispose();
-          }
-        } finally {
-          selected.model.dispose();
-        }
+        await cotAndDpo(selection.selected, selected, teacher);
       }
     } finally {
       subsetBase?.model.dispose();
@@ -177,7 +236,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       pairs: test,
       selection: selectionRecords,
       predictions,
-      datasets: { sft: [], cot: [], dpo: [] },
+      datasets,
       metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
       run: {
         version: 1,

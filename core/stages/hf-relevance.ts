@@ -32,28 +32,41 @@ export interface HFRelevanceModel {
   baseDir: string;
 }
 
-/** The instruction every prompt carries (why: a pretrained model needs to be told the grade names). */
-export function instruction(scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>): string {
-  return `Rate how relevant the product is to the search query. Answer with one word: ${scheme.labels.join(', ')}.\nQuery: ${p.query}\nProduct: ${p.title}`;
+/**
+ * The instruction every prompt carries (why: a pretrained model needs to be told the grade names).
+ * `task`: what to write before the grade (a CoT prompt, hf-cot.ts); without it, the grade alone.
+ */
+export function instruction(scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>, task?: string): string {
+  const ask = task ? `${task}, then answer with one word` : 'Answer with one word';
+  return `Rate how relevant the product is to the search query. ${ask}: ${scheme.labels.join(', ')}.\nQuery: ${p.query}\nProduct: ${p.title}`;
 }
 
-/** The prompt text: through the chat template when the model has one, else the instruction + "\nAnswer:". */
-export function promptText(tok: HFTokenizer, scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>): string {
-  const text = instruction(scheme, p);
-  return tok.applyChatTemplate([{ role: 'user', content: text }]) ?? `${text}\nAnswer:`;
+/**
+ * The prompt text: through the chat template when the model has one, else the instruction + "\nAnswer:".
+ * A CoT prompt (`cot`) ends with its lead ("Reasoning:"), after the chat template's assistant turn or a newline.
+ */
+export function promptText(tok: HFTokenizer, scheme: LabelScheme, p: Pick<PairRecord, 'query' | 'title'>, cot?: { task: string; lead: string }): string {
+  const text = instruction(scheme, p, cot?.task);
+  const chat = tok.applyChatTemplate([{ role: 'user', content: text }]);
+  return cot ? (chat ?? `${text}\n`) + cot.lead : (chat ?? `${text}\nAnswer:`);
 }
 
 /**
  * Each grade's token: the first token of the grade name as it follows the prompt (" Exact" after
- * "Answer:", "Exact" at the start of a chat turn). Two grades with the same first token could not
- * be told apart: an error naming them.
+ * "Answer:", "Exact" at the start of a chat turn), found as the first token where prompt + grade
+ * parts from the prompt alone. (Encoding " Exact" on its own would not do: a Llama-2 tokenizer puts
+ * a "▁" before every text, so it reads "▁▁Exact" and starts with a lone "▁".) Two grades with the same
+ * first token could not be told apart: an error naming them.
  */
 export function gradeTokenIds(tok: HFTokenizer, scheme: LabelScheme): number[] {
-  const lead = tok.chatTemplate ? '' : ' ';
+  const probe = promptText(tok, scheme, { query: 'q', title: 't' });
+  const before = tok.encode(probe);
   const ids = scheme.labels.map((l) => {
-    const e = tok.encode(lead + l);
-    if (e.length === 0) throw new UserError(`grade ${l}: encodes to no token`);
-    return e[tok.config.add_bos_token === true ? 1 : 0];
+    const e = tok.encode(probe + (tok.chatTemplate ? '' : ' ') + l);
+    let n = 0;
+    while (n < before.length && before[n] === e[n]) n++;
+    if (n >= e.length) throw new UserError(`grade ${l}: encodes to no token`);
+    return e[n];
   });
   const seen = new Map<number, string>();
   scheme.labels.forEach((l, i) => {
@@ -64,7 +77,7 @@ export function gradeTokenIds(tok: HFTokenizer, scheme: LabelScheme): number[] {
   return ids;
 }
 
-function eosId(rm: HFRelevanceModel): number | undefined {
+export function eosId(rm: HFRelevanceModel): number | undefined {
   return rm.tokenizer.specialId('eos_token') ?? rm.model.spec.eosIds[0];
 }
 

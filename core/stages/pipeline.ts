@@ -24,7 +24,7 @@ import { Rng } from '../util/rng.ts';
 import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './baselines/cross-encoder.ts';
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
-import { collectRationales, disposeCot, predictWithRationale, runCot, type CotVariant } from './cot.ts';
+import { collectRationales, disposeCot, predictWithRationale, runCot, type CotPrediction, type CotResult, type CotVariant } from './cot.ts';
 import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
@@ -306,15 +306,7 @@ async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (Ret
 
       // 6. Stage 3: mine preferences on train with the last CoT model, then DPO against it.
       const asked: RelevanceModel = { ...policy.model, template: policy.cotTemplate };
-      const kind = policy.cotTemplate.kind as 'ee' | 'ra';
-      const byId = new Map((cot.rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
-      const pool = sample(split.train, Math.min(cfg.dpo.minePairs, split.train.length), new Rng(cfg.seed).fork('dpo/mine'));
-      // The teacher's rationale backs the chosen side when no beam holds the right grade (MineConfig.teacherFallback).
-      const missing = pool.filter((p) => !byId.has(p.pair_id));
-      const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? templates.ra.defaults?.rules;
-      const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
-      for (const r of extra) byId.set(r.pair_id, r.rationale);
-      const minePool = pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
+      const minePool = await dpoMinePool(ctx, cfg, split.train, policy.cotTemplate.kind as 'ee' | 'ra', cot.rationales, teacher);
       const prefs = await timed('dpo/mine', () => minePreferences(ctx, asked, minePool, cfg.dpo.mine, { rules: policy!.rules, scheme }));
       datasets.dpo = preferenceDataset(asked.template, minePool, prefs, tokenizer, scheme, policy.rules);
       if (prefs.length === 0) {
@@ -350,17 +342,7 @@ async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (Ret
       });
     const preds = generate(test, `eval/${variant}`);
     const validPreds = generate(valid, `eval/${variant} (valid)`);
-    const kind = rm.template.kind === 'label' ? undefined : rm.template.kind;
-    preds.forEach((p, i) =>
-      predictions.push({
-        pair_id: test[i].pair_id,
-        variant,
-        label: p.label,
-        rationale: p.rationale,
-        ...(kind ? { cot_kind: kind } : {}),
-        ...(p.unparseable ? { raw: p.raw } : {}),
-      }),
-    );
+    predictions.push(...generatedRows(test, variant, rm.template, preds));
     record(variant, preds.map((p) => p.label), validPreds.map((p) => p.label));
   }
 
@@ -389,6 +371,41 @@ async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (Ret
 }
 
 // ------------------------------------------------------------------------------------------------
+
+/** predictions.jsonl rows of a generating variant: grade (null: unparseable, its raw text kept) and rationale. */
+export function generatedRows(pairs: readonly PairRecord[], variant: string, template: PromptTemplate, preds: readonly CotPrediction[]): PredictionRecord[] {
+  const kind = template.kind === 'label' ? undefined : template.kind;
+  return preds.map((p, i) => ({
+    pair_id: pairs[i].pair_id,
+    variant,
+    label: p.label,
+    rationale: p.rationale,
+    ...(kind ? { cot_kind: kind } : {}),
+    ...(p.unparseable ? { raw: p.raw } : {}),
+  }));
+}
+
+/**
+ * The train pairs DPO mines on (dpo.minePairs, seeded), each carrying the teacher's `kind` rationale:
+ * the CoT stage's where it wrote one, else asked now. It backs the chosen side when no beam holds
+ * the right grade (MineConfig.teacherFallback).
+ */
+export async function dpoMinePool(
+  ctx: Pick<StageContext, 'scheme' | 'signal' | 'progress'>,
+  cfg: PipelineConfig,
+  train: readonly PairRecord[],
+  kind: 'ee' | 'ra',
+  rationales: CotResult<unknown>['rationales'],
+  teacher: Teacher,
+): Promise<PairRecord[]> {
+  const byId = new Map((rationales[kind] ?? []).map((r) => [r.pair_id, r.rationale]));
+  const pool = sample(train, Math.min(cfg.dpo.minePairs, train.length), new Rng(cfg.seed).fork('dpo/mine'));
+  const missing = pool.filter((p) => !byId.has(p.pair_id));
+  const teacherRules = cfg.cot.teacherRules ?? cfg.cot.rules ?? loadTemplate(cfg.cot.templates.ra ?? 'ra').defaults?.rules;
+  const extra = await collectRationales(ctx, missing, kind, teacher, new Rng(cfg.seed).fork('dpo/teacher'), { concurrency: cfg.cot.concurrency, rules: teacherRules });
+  for (const r of extra) byId.set(r.pair_id, r.rationale);
+  return pool.map((p) => ({ ...p, rationales: { ...p.rationales, [kind]: byId.get(p.pair_id)! } }));
+}
 
 interface PipelineData {
   pairs: PairRecord[];

@@ -9,6 +9,8 @@ import { NATIVE_BACKEND, nativeBackendStatus } from '../native-backend.ts';
 import { KVCache } from '../gpt.ts';
 import { importHF, loadHFModel } from './load.ts';
 import { HFTokenizer } from './tokenizer.ts';
+import { gradeTokenIds } from '../../stages/hf-relevance.ts';
+import { getScheme } from '../../data/labels.ts';
 import { halfToFloat } from './safetensors.ts';
 
 // Tiny random checkpoints in Hugging Face layout, written at test time by testdata/hf_ref.py
@@ -186,6 +188,35 @@ describe.skipIf(!haveTorch)('tokenizer ids match the reference byte-level BPE on
       expect(ours).toEqual(ref);
       // and decoding gives the text back (byte-level BPE is lossless; NFC for the qwen2 style)
       for (let i = 0; i < TITLES.length; i++) expect(tok.decode(ours[i])).toBe(c === 'qwen2' ? TITLES[i].normalize('NFC') : TITLES[i]);
+    });
+  }
+});
+
+describe.skipIf(!haveTorch)('SentencePiece-style tokenizers (Llama-2, Mistral: "▁" spaces, byte_fallback) match the reference', () => {
+  // The titles above, the GPT-2 end token swapped for this family's </s> (a section after an added token gets no "▁" under Metaspace "first").
+  const texts = TITLES.map((t) => t.replace('<|endoftext|>', '</s>'));
+  for (const style of ['llama2', 'metaspace'] as const) {
+    it(`${style === 'llama2' ? 'Prepend + Replace normalizer (Llama-2)' : 'Metaspace pre-tokenizer, prepend_scheme first'}: ids, bytes, grades`, () => {
+      const d = join(root, `sp-${style}`);
+      execFileSync(PY, [REF, 'sp-tokenizer', d, '--style', style]);
+      const tok = HFTokenizer.fromDir(d);
+      const ref = JSON.parse(execFileSync(PY, [REF, 'tokenize', d], { input: JSON.stringify(texts), encoding: 'utf8' })) as number[][];
+      // tokenizer_config.json says add_bos_token, as Llama-2's and Mistral's do: <s> (id 1) in front
+      const ours = texts.map((t) => tok.encode(t));
+      expect(ours).toEqual(ref.map((ids) => [1, ...ids]));
+      // characters outside the vocabulary (½, CJK, the combining accent) went through byte fallback: ids 3–258 are <0x00>–<0xFF>
+      expect(ref.flat().filter((id) => id >= 3 && id < 259).length).toBeGreaterThan(10);
+      // decoding gives the text back (the title with </s> in it: not its leading-space quirk)
+      for (let i = 0; i < texts.length - 1; i++) expect(tok.decode(ours[i].slice(1))).toBe(texts[i]);
+      // each grade is read as a token that starts its name, one per grade (a lone "▁" would make them clash)
+      const scheme = getScheme('lref5');
+      const grades = gradeTokenIds(tok, scheme);
+      expect(new Set(grades).size).toBe(scheme.labels.length);
+      grades.forEach((id, i) => {
+        const text = tok.decode([id]).trim();
+        expect(text.length).toBeGreaterThan(0);
+        expect(scheme.labels[i].startsWith(text)).toBe(true);
+      });
     });
   }
 });

@@ -106,13 +106,8 @@ def pieces(text, pat):
     return regex.findall(pat, text)
 
 
-def train_bpe(n_merges, pat):
-    b2u = bytes_to_unicode()
-    words = {}
-    for t in CORPUS:
-        for w in pieces(t, pat):
-            k = tuple(b2u[b] for b in w.encode("utf-8"))
-            words[k] = words.get(k, 0) + 1
+def learn_merges(words, n_merges):
+    """BPE training: merge the most frequent adjacent pair (ties: the larger pair) n_merges times."""
     merges = []
     for _ in range(n_merges):
         counts = {}
@@ -135,6 +130,17 @@ def train_bpe(n_merges, pat):
                     i += 1
             nw[tuple(out)] = nw.get(tuple(out), 0) + c
         words = nw
+    return merges
+
+
+def train_bpe(n_merges, pat):
+    b2u = bytes_to_unicode()
+    words = {}
+    for t in CORPUS:
+        for w in pieces(t, pat):
+            k = tuple(b2u[b] for b in w.encode("utf-8"))
+            words[k] = words.get(k, 0) + 1
+    merges = learn_merges(words, n_merges)
     vocab = {}
     for ch in bytes_to_unicode().values():
         vocab[ch] = len(vocab)
@@ -193,6 +199,98 @@ def bpe_encode(tj, text):
                 word = word[:i] + [word[i] + word[i + 1]] + word[i + 2:]
             ids.extend(vocab[w] for w in word)
     return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# SentencePiece-style BPE (Llama-2, Mistral): "▁" for spaces, a "▁" in front, characters as symbols,
+# a character outside the vocabulary as its UTF-8 bytes <0xXX> (byte_fallback), then merges lowest
+# rank first (the Rust tokenizers BPE model's merge_word / merge_all). Two layouts of the same model:
+# "llama2": normalizer Prepend("▁") + Replace(" ", "▁"), no pre-tokenizer (Llama-2's tokenizer.json);
+# "metaspace": no normalizer, pre-tokenizer Metaspace(prepend_scheme "first", split false) (newer conversions).
+
+SP = "\u2581"
+
+
+def train_sp(n_merges):
+    # trained on "▁"-led words, as sentencepiece does (split_by_whitespace): no merge spans a word boundary
+    words = {}
+    for t in CORPUS:
+        for w in (SP + t.replace(" ", SP)).split(SP)[1:]:
+            k = tuple(SP + w)
+            words[k] = words.get(k, 0) + 1
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
+    for b in range(256):
+        vocab["<0x%02X>" % b] = len(vocab)
+    for ch in sorted({c for w in words for c in w}):
+        vocab[ch] = len(vocab)
+    merges = learn_merges(words, n_merges)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    return vocab, merges
+
+
+def sp_tokenizer_json(style, n_merges):
+    vocab, merges = train_sp(n_merges)
+    added = [{"id": i, "content": c, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+             for i, c in enumerate(["<unk>", "<s>", "</s>"])]
+    if style == "llama2":
+        normalizer = {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": SP}, {"type": "Replace", "pattern": {"String": " "}, "content": SP}]}
+        pre = None
+    else:
+        normalizer = None
+        pre = {"type": "Metaspace", "replacement": SP, "prepend_scheme": "first", "split": False}
+    return {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": normalizer, "pre_tokenizer": pre,
+        "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                           "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                           "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+        "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": SP}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"},
+                                                     {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                  "fuse_unk": True, "byte_fallback": True, "ignore_merges": False, "vocab": vocab, "merges": [f"{a} {b}" for a, b in merges]},
+    }
+
+
+def sp_encode(tj, text):
+    """Added tokens split out first; each other section normalised / pre-tokenised on its own, as Rust's AddedVocabulary does."""
+    import regex
+    m = tj["model"]
+    vocab = m["vocab"]
+    ranks = {tuple(s.split(" ")): i for i, s in enumerate(m["merges"])}
+    specials = {a["content"]: a["id"] for a in tj["added_tokens"]}
+    ids = []
+    at = 0
+    for part in regex.split("(" + "|".join(regex.escape(s) for s in specials) + ")", text):
+        if part in specials:
+            ids.append(specials[part])
+        elif part:
+            if tj["normalizer"] is not None:
+                word = SP + part.replace(" ", SP)  # Prepend, then Replace: every section
+            else:
+                word = part.replace(" ", SP)  # Metaspace "first": only the section at the start of the input
+                if at == 0 and not word.startswith(SP):
+                    word = SP + word
+            symbols = []
+            for ch in word:
+                if ch in vocab:
+                    symbols.append(ch)
+                else:
+                    symbols.extend("<0x%02X>" % b for b in ch.encode("utf-8"))
+            while len(symbols) > 1:
+                r, i = min((ranks.get((a, b), math.inf), i) for i, (a, b) in enumerate(zip(symbols, symbols[1:])))
+                if r == math.inf:
+                    break
+                symbols = symbols[:i] + [symbols[i] + symbols[i + 1]] + symbols[i + 2:]
+            ids.extend(vocab[s] for s in symbols)
+        at += len(part)
+    return ids
+
+
+def sp_make(args):
+    os.makedirs(args.dir, exist_ok=True)
+    json.dump(sp_tokenizer_json(args.style, args.merges), open(os.path.join(args.dir, "tokenizer.json"), "w"), ensure_ascii=False)
+    json.dump({"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+              open(os.path.join(args.dir, "tokenizer_config.json"), "w"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,7 +457,8 @@ def forward(args):
 def tokenize(args):
     tj = json.load(open(os.path.join(args.dir, "tokenizer.json")))
     texts = json.load(sys.stdin)
-    print(json.dumps([bpe_encode(tj, t) for t in texts]))
+    enc = sp_encode if tj["model"].get("byte_fallback") else bpe_encode
+    print(json.dumps([enc(tj, t) for t in texts]))
 
 
 def main():
@@ -391,8 +490,12 @@ def main():
     f.add_argument("--ids", required=True)
     t = sub.add_parser("tokenize")
     t.add_argument("dir")
+    s = sub.add_parser("sp-tokenizer", help="a SentencePiece-style tokenizer.json (+ tokenizer_config.json) only")
+    s.add_argument("dir")
+    s.add_argument("--style", choices=["llama2", "metaspace"], required=True)
+    s.add_argument("--merges", type=int, default=200)
     args = ap.parse_args()
-    {"make": make, "forward": forward, "tokenize": tokenize}[args.cmd](args)
+    {"make": make, "forward": forward, "tokenize": tokenize, "sp-tokenizer": sp_make}[args.cmd](args)
 
 
 if __name__ == "__main__":
