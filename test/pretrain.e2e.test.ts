@@ -83,5 +83,10 @@ describe('pretrain', () => {
     // Without a shared folder the run keeps its base inside its own folder.
     await runPipeline({ ...cfg, seed: 3 }, { outDir: join(root, 'inline-3'), backend: 'wasm' });
     expect(readFileSync(join(root, 'inline-3', 'pretrained', PRETRAIN_CARD), 'utf8')).toContain('"steps": 6');
+    // The in-run pretraining is the first stage of the run's time table and counts in its total.
+    const timings = JSON.parse(readFileSync(join(root, 'inline-3', 'run.json'), 'utf8')).timings as Record<string, number>;
+    expect(Object.keys(timings)[0]).toBe('pretrain');
+    expect(timings.pretrain).toBeGreaterThan(0);
+    expect(timings.total).toBeGreaterThan(timings.pretrain + timings.sft_all);
   });
 });

@@ -88,10 +88,12 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     return runHFPipeline(cfg, opts);
   }
   // A pretrained folder (lref pretrain, or `pretrain` here): its tokenizer and weights are the run's base, freed at the end.
+  const tPre = performance.now();
   const preDir = cfg.pretrained ?? (cfg.pretrain ? await pretrainBase(cfg, cfg.pretrain, opts) : undefined);
   const pre = preDir !== undefined ? { dir: preDir, ...loadPretrained(preDir) } : undefined;
+  const earlier = cfg.pretrained === undefined && cfg.pretrain ? { pretrain: (performance.now() - tPre) / 1000 } : {};
   try {
-    return await pipelineRun(cfg, opts, pre);
+    return await pipelineRun(cfg, opts, pre, earlier);
   } finally {
     pre?.model.dispose();
   }
@@ -107,8 +109,13 @@ async function pretrainBase(cfg: PipelineConfig, p: PipelinePretrain, opts: Pipe
   return dir;
 }
 
-async function pipelineRun(cfg: PipelineConfig, opts: PipelineOptions, pre: (ReturnType<typeof loadPretrained> & { dir: string }) | undefined): Promise<PipelineResult> {
-  const { dir, created, notes, log, timings, t0, timed, data, scheme, split } = await startRun(cfg, opts);
+async function pipelineRun(
+  cfg: PipelineConfig,
+  opts: PipelineOptions,
+  pre: (ReturnType<typeof loadPretrained> & { dir: string }) | undefined,
+  earlier: Record<string, number>,
+): Promise<PipelineResult> {
+  const { dir, created, notes, log, timings, t0, timed, data, scheme, split } = await startRun(cfg, opts, earlier);
   mkdirSync(dir, { recursive: true });
   const runId = newRunId(created, cfg.seed, dir);
   const test = split.test;
@@ -417,10 +424,10 @@ interface PipelineData {
 
 /**
  * What every kind of run does first: refuse a folder that holds a finished run, start the notes log
- * and the stage timings, load the data and split it by query. Making the folder is the caller's
+ * and the stage timings (`earlier`: seconds of stages run before it), load the data and split it by query. Making the folder is the caller's
  * (an imported-model run loads its model first, so a bad model leaves no folder behind).
  */
-export async function startRun(cfg: PipelineConfig, opts: PipelineOptions) {
+export async function startRun(cfg: PipelineConfig, opts: PipelineOptions, earlier: Record<string, number> = {}) {
   const dir = opts.outDir;
   if (existsSync(join(dir, RUN_FILES.run))) throw new UserError(`${dir}: already holds a finished run (run.json); choose another --out`);
   const created = opts.now ?? new Date();
@@ -429,8 +436,9 @@ export async function startRun(cfg: PipelineConfig, opts: PipelineOptions) {
     notes.push(line);
     opts.log?.(line);
   };
-  const timings: Record<string, number> = {};
-  const t0 = performance.now();
+  // Stages that ran before the run started (the in-run pretraining) lead the table and count in the total.
+  const timings: Record<string, number> = { ...earlier };
+  const t0 = performance.now() - 1000 * Object.values(earlier).reduce((a, b) => a + b, 0);
   const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
     const t = performance.now();
     try {
