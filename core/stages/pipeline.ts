@@ -91,7 +91,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
   const tPre = performance.now();
   const preDir = cfg.pretrained ?? (cfg.pretrain ? await pretrainBase(cfg, cfg.pretrain, opts) : undefined);
   const pre = preDir !== undefined ? { dir: preDir, ...loadPretrained(preDir) } : undefined;
-  const earlier = cfg.pretrained === undefined && cfg.pretrain ? { pretrain: (performance.now() - tPre) / 1000 } : {};
+  const earlier: Record<string, number> = cfg.pretrained === undefined && cfg.pretrain ? { pretrain: (performance.now() - tPre) / 1000 } : {};
   try {
     return await pipelineRun(cfg, opts, pre, earlier);
   } finally {
