@@ -3,6 +3,7 @@ import { ModelConfig, type ModelConfigInput } from './config.ts';
 import { bmm, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
 import { cacheAppend, cacheFit, causalSoftmax, onNative, qkvProjection, raggedBias, raggedSoftmax, softmax } from './native-ops.ts';
 import { attnContext, attnScores } from './native-attention.ts';
+import { nativeDecodeStep } from './native-decode.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
 
@@ -299,6 +300,13 @@ export class DecoderLM {
    */
   decode(ids: tf.Tensor2D, cache: KVCache, last?: readonly number[]): tf.Tensor2D {
     const [B, Tn] = ids.shape;
+    if (cache.rowLengths && Tn === 1 && !last && onNative()) {
+      // Batched decoding's steps: the same addon calls without the TF.js bookkeeping (native-decode.ts).
+      if (this.disposed) throw new Error('DecoderLM: used after dispose()');
+      const data = ids.dataSync();
+      const logits = nativeDecodeStep(this.config, (n) => this.p(n), data instanceof Int32Array ? data : Int32Array.from(data), cache);
+      if (logits) return tf.tensor2d(logits, [B, this.config.vocabSize]);
+    }
     const out = tf.tidy(() => {
       const h = this.trunk(ids, {}, cache);
       const rows = lastRows(h, B, Tn, last);
