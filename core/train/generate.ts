@@ -320,11 +320,9 @@ function chunksByLength(prompts: readonly number[][], size: number): number[][] 
 export function readLogProbs(logits: tf.Tensor2D, V: number): Float32Array[] {
   const x = logits.dataSync() as Float32Array;
   const shifted = new Float32Array(x.length);
-  const maxes = new Float64Array(x.length / V);
-  for (let r = 0, at = 0; at < x.length; r++, at += V) {
+  for (let at = 0; at < x.length; at += V) {
     let max = -Infinity;
     for (let v = at; v < at + V; v++) if (x[v] > max) max = x[v];
-    maxes[r] = max;
     for (let v = at; v < at + V; v++) shifted[v] = x[v] - max;
   }
   logits.dispose();
@@ -334,15 +332,15 @@ export function readLogProbs(logits: tf.Tensor2D, V: number): Float32Array[] {
     e = new Float32Array(x.length);
     addon.addon.unary(UnaryOp.exp, shifted, e);
   }
+  // Rows are views of one array, written in place (callers only read them).
   const rows: Float32Array[] = [];
   for (let at = 0; at < x.length; at += V) {
     let sum = 0;
     if (e === shifted) for (let v = at; v < at + V; v++) sum += Math.exp(shifted[v]);
     else for (let v = at; v < at + V; v++) sum += e[v];
     const logSum = Math.log(sum);
-    const lp = new Float32Array(V);
-    for (let v = 0; v < V; v++) lp[v] = shifted[at + v] - logSum;
-    rows.push(lp);
+    for (let v = at; v < at + V; v++) shifted[v] -= logSum;
+    rows.push(shifted.subarray(at, at + V));
   }
   return rows;
 }
