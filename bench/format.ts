@@ -53,13 +53,17 @@ export function formatReport(r: BenchReport): string[] {
         lines.push(pad(['', 'PyTorch', fmt(torch), '', '', `${((100 * torch * p.flops[flopKey]) / 1e9 / peak).toFixed(1)}%`], widths));
       }
     }
-    // Batched greedy generation (prefill included), ours and PyTorch's on the same weights and prompts.
+    // Batched greedy generation (prefill included), ours and PyTorch's on the same weights and prompts;
+    // the last column is the speed-up over decoding one prompt at a time (the gen tok/s row above).
     const theirs = p.torch?.genBatchTokensPerSec;
-    for (const [backend, figs] of Object.entries(p.backends)) {
+    const batched = Object.entries(p.backends).filter(([, figs]) => !('error' in figs) && figs.genBatchTokensPerSec);
+    if (batched.length) lines.push(pad(['gen batched', 'backend', 'ours tok/s', 'PyTorch', 'ratio', 'vs 1 prompt'], [...widths.slice(0, 5), 12]));
+    for (const [backend, figs] of batched) {
       if ('error' in figs || !figs.genBatchTokensPerSec) continue;
       for (const [b, ours] of Object.entries(figs.genBatchTokensPerSec)) {
         const t = theirs?.[b];
-        lines.push(pad([`gen batch ${b}`, backend, fmt(ours), fmt(t), t ? `${(ours / t).toFixed(2)}x` : '—', ''], widths));
+        const vsOne = figs.genTokensPerSec > 0 ? `${(ours / figs.genTokensPerSec).toFixed(1)}x` : '—';
+        lines.push(pad([`  batch ${b}`, backend, fmt(ours), fmt(t), t ? `${(ours / t).toFixed(2)}x` : '—', vsOne], [...widths.slice(0, 5), 12]));
       }
     }
     if (p.genTokensAgree !== undefined) lines.push(`  same tokens as PyTorch at the largest batch: ${(100 * p.genTokensAgree).toFixed(1)}% of positions`);

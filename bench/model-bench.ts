@@ -119,16 +119,26 @@ export function genBatchFigures(model: DecoderLM, w: BenchWorkload, repeat: numb
   return { rates, tokens };
 }
 
-export function benchModel(w: BenchWorkload, plan: RunPlan): ModelFigures {
+/** Runs fn, adding its wall seconds to phases[name] (the bench logs where its own time goes). */
+export function timed<T>(phases: Record<string, number> | undefined, name: string, fn: () => T): T {
+  const t0 = performance.now();
+  try {
+    return fn();
+  } finally {
+    if (phases) phases[name] = (phases[name] ?? 0) + (performance.now() - t0) / 1000;
+  }
+}
+
+export function benchModel(w: BenchWorkload, plan: RunPlan, phases?: Record<string, number>): ModelFigures {
   const model = benchModelOf(w);
   const optimizer = makeOptimizer(model, TrainConfig.parse({ lr: w.lr }));
   const batch = randomBatch(w);
   const { batch: B, model: cfg } = w;
   const T = cfg.contextLength;
   try {
-    const trainTokensPerSec = medianRate(
+    const trainTokensPerSec = timed(phases, 'train', () => medianRate(
       () => trainStep(model, optimizer, batch, { lr: w.lr, clipNorm: 1, dropoutSeed: 1 }), B * T,
-      { repeat: plan.repeat, inner: plan.steps });
+      { repeat: plan.repeat, inner: plan.steps }));
 
     const ids = tf.tensor2d(batch.inputs, [B, T], 'int32');
     const labelIds = Array.from({ length: w.labels }, (_, i) => i);
@@ -141,7 +151,7 @@ export function benchModel(w: BenchWorkload, plan: RunPlan): ModelFigures {
       probs.dataSync();
       probs.dispose();
     };
-    const scorePairsPerSec = medianRate(score, B, { repeat: plan.repeat, inner: plan.steps });
+    const scorePairsPerSec = timed(phases, 'score', () => medianRate(score, B, { repeat: plan.repeat, inner: plan.steps }));
     ids.dispose();
 
     const prompt = tf.tensor2d(batch.inputs.slice(0, w.genPrompt), [1, w.genPrompt], 'int32');
@@ -158,7 +168,7 @@ export function benchModel(w: BenchWorkload, plan: RunPlan): ModelFigures {
       logits.dispose();
       cache.dispose();
     };
-    const genTokensPerSec = medianRate(generate, w.genTokens, { repeat: plan.repeat, inner: 1 });
+    const genTokensPerSec = timed(phases, 'gen', () => medianRate(generate, w.genTokens, { repeat: plan.repeat, inner: 1 }));
     prompt.dispose();
     return { trainTokensPerSec, scorePairsPerSec, genTokensPerSec, params: model.numParams() };
   } finally {

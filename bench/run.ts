@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { initBackend } from '../core/model/backend.ts';
 import { nativeBackendStatus } from '../core/model/native-backend.ts';
-import { benchModel, benchModelOf, exportWeights, GEN_BATCHES, genBatchFigures, genPrompts, type ModelFigures } from './model-bench.ts';
+import { benchModel, benchModelOf, exportWeights, GEN_BATCHES, genBatchFigures, genPrompts, timed, type ModelFigures } from './model-bench.ts';
 import { nativeKernelFigures, tfMatMulGflops, type KernelFigure } from './kernel-bench.ts';
 import { torchPresetJson, workload, type BenchPresetName, type BenchWorkload } from './presets.ts';
 import { runTorchReference, type TorchResult } from './torch-ref.ts';
@@ -107,7 +107,9 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
 
   if (opts.kernels) {
     log('native kernels and peak…');
+    const t0 = performance.now();
     const k = nativeKernelFigures(opts.repeat);
+    log(`  took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     if (k) {
       report.kernels = k.kernels;
       report.peak.nativeGflops1Thread = k.peak1;
@@ -136,16 +138,18 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
       const plan = running === 'cpu' ? { repeat: 1, steps: 1 } : { repeat: opts.repeat, steps: opts.steps };
       log(`${name} on ${running}…`);
       const numBefore = tf.memory().numTensors;
-      const figs = benchModel(w, plan);
+      const phases: Record<string, number> = {};
+      const figs = benchModel(w, plan, phases);
       // Batched generation on a fresh seeded model: the weights PyTorch is given.
       const model = benchModelOf(w);
       try {
-        const gen = genBatchFigures(model, w, plan.repeat);
+        const gen = timed(phases, 'gen batch', () => genBatchFigures(model, w, plan.repeat));
         figs.genBatchTokensPerSec = gen.rates;
         if (!ourTokens.has(name)) ourTokens.set(name, gen.tokens);
       } finally {
         model.dispose();
       }
+      log(`  took ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
       report.presets[name].backends[running] = figs;
       if (tf.memory().numTensors !== numBefore) log(`warning: ${tf.memory().numTensors - numBefore} tensors leaked on ${running}`);
     }
@@ -165,7 +169,9 @@ export async function runBench(opts: BenchOptions, log: (line: string) => void):
           return [n, torchPresetJson(w, { weights, prompts: genPrompts(w, Math.max(...GEN_BATCHES)), batches: GEN_BATCHES })];
         }),
       );
+      const t0 = performance.now();
       t = runTorchReference(presetJson, { threads: 2, repeat: opts.repeat, steps: opts.steps });
+      log(`  took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -131,15 +131,26 @@ def bench_preset(name, cfg, repeat, steps):
                 nxt = (h_[:, -1] @ model.tok.weight.t()).argmax(-1, keepdim=True)
                 nxt.item()
 
+    took = {}
+
+    def timed(phase, fn):
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            took[phase] = time.perf_counter() - t0
+
     out = {
-        "trainTokensPerSec": median_rate(train_step, B * C, repeat, steps),
-        "scorePairsPerSec": median_rate(score, B, repeat, steps),
-        "genTokensPerSec": median_rate(generate, cfg["genTokens"], repeat, 1),
+        "trainTokensPerSec": timed("train", lambda: median_rate(train_step, B * C, repeat, steps)),
+        "scorePairsPerSec": timed("score", lambda: median_rate(score, B, repeat, steps)),
+        "genTokensPerSec": timed("gen", lambda: median_rate(generate, cfg["genTokens"], repeat, 1)),
         "params": sum(p.numel() for p in model.parameters()),
     }
     if "genWeights" in cfg:
         load_weights(model, cfg["genWeights"], L)
-        out["genBatchTokensPerSec"], out["genBatchTokens"] = gen_batch(model, cfg, repeat)
+        out["genBatchTokensPerSec"], out["genBatchTokens"] = timed("gen batch", lambda: gen_batch(model, cfg, repeat))
+    # where the reference's own time goes (stderr: stdout is the JSON report)
+    print(f"{name}: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()), file=sys.stderr)
     return out
 
 

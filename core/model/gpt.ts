@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfig, type ModelConfigInput } from './config.ts';
 import { bmm, embed, gelu, layerNorm, linear, matmul, matmulBT } from './ops.ts';
-import { cacheAppend, causalSoftmax, onNative, qkvProjection, raggedBias, raggedSoftmax, softmax } from './native-ops.ts';
+import { cacheAppend, cacheFit, causalSoftmax, onNative, qkvProjection, raggedBias, raggedSoftmax, softmax } from './native-ops.ts';
 import { attnContext, attnScores } from './native-attention.ts';
+import { nativeDecodeStep } from './native-decode.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
 
@@ -41,7 +42,7 @@ export interface ForwardOptions {
  * transposed [B,H,hd,t], values [B,H,t,hd]. Layout 'tokens' ('lref-native', whose attention reads
  * heads in place): both [B,t,D]. A cache keeps the layout of its first decode.
  *
- * Ragged (rowLengths set, made by KVCache.stack): rows hold different numbers of tokens. Row b's
+ * Ragged (rowLengths set, made by KVCache.ragged): rows hold different numbers of tokens. Row b's
  * tokens sit in slots 0..rowLengths[b]−1, at the same slots as when decoded alone, and the slots
  * after them are zero; a decode writes each row's new token into its next slot and masks the rest,
  * so every row's sums run over the same values in the same order as one-at-a-time decoding.
@@ -70,32 +71,39 @@ export class KVCache {
   }
 
   /**
-   * One ragged cache whose row i is caches[i]'s single row (each from decoding one prompt alone),
-   * zero-padded to `slots` (default the longest): room reserved up front keeps every decode step's
-   * cache the same size, so the backend reuses its buffers instead of allocating a bigger one per
-   * step. Takes ownership: the inputs are disposed.
+   * One ragged cache of `slots` slots (default the longest row) from `caches`, each filled by one
+   * decode of right-padded prompts; their rows in order are the ragged rows, row b's prompt in
+   * slots 0..lengths[b]−1. The padding's keys and values are zeroed, and room reserved up front
+   * keeps every decode step's cache the same size, so each step writes into the cache in place
+   * (cacheAppend) instead of copying it. Each row then holds what decoding its prompt alone would
+   * have put there. Takes ownership: the inputs are disposed.
    */
-  static stack(caches: KVCache[], slots = 0): KVCache {
+  static ragged(caches: KVCache[], lengths: number[], slots = 0): KVCache {
     const out = new KVCache();
     if (caches.length === 0) return out;
     const layout = caches[0].layout;
-    if (caches.some((c) => c.layout !== layout || c.batchSize !== 1 || c.rowLengths)) {
-      throw new Error('KVCache.stack: needs one-row caches of one layout');
+    if (caches.some((c) => c.layout !== layout || c.rowLengths || c.pendingKeys) || caches.reduce((n, c) => n + c.batchSize, 0) !== lengths.length) {
+      throw new Error(`KVCache.ragged: needs filled batch caches of one layout with ${lengths.length} rows in all`);
     }
     out.layout = layout;
-    out.rowLengths = caches.map((c) => c.length);
-    out.length = Math.max(slots, ...out.rowLengths);
+    out.rowLengths = [...lengths];
+    out.length = Math.max(slots, ...lengths);
     const [ka, va] = out.axes();
-    const pad = (t: tf.Tensor, axis: number, n: number) => {
-      if (n === 0) return t;
-      const p: [number, number][] = t.shape.map(() => [0, 0]);
-      p[axis] = [0, n];
-      return tf.pad(t, p);
+    const fit = (part: (c: KVCache) => tf.Tensor, axis: number) => {
+      let at = 0;
+      const rows = caches.map((c) => {
+        const t = cacheFit(part(c), lengths.slice(at, at + c.batchSize), out.length, axis);
+        at += c.batchSize;
+        return t;
+      });
+      if (rows.length === 1) return rows[0];
+      const all = tf.concat(rows, 0);
+      tf.dispose(rows);
+      return all;
     };
-    const layers = caches[0].keys.length;
-    for (let l = 0; l < layers; l++) {
-      out.keys.push(tf.tidy(() => tf.concat(caches.map((c) => pad(c.keys[l], ka, out.length - c.length)), 0)));
-      out.values.push(tf.tidy(() => tf.concat(caches.map((c) => pad(c.values[l], va, out.length - c.length)), 0)));
+    for (let l = 0; l < caches[0].keys.length; l++) {
+      out.keys.push(fit((c) => c.keys[l], ka));
+      out.values.push(fit((c) => c.values[l], va));
     }
     for (const c of caches) c.dispose();
     return out;
@@ -125,14 +133,18 @@ export class KVCache {
     return Math.max(this.length, ...this.rowLengths!.map((n) => n + 1));
   }
 
-  /** cached + onehot(rowLengths)·x along `axis`: an exact write (the free slots hold zeros). */
+  /**
+   * cached + onehot(rowLengths)·x along `axis`: an exact write (the free slots hold zeros). In place
+   * when it can (the cache owns its tensors and swaps them after the step): a decode that fails
+   * later has then written its token into slots no row reads yet, which the next write replaces.
+   */
   private place(cached: tf.Tensor, x: tf.Tensor, axis: number): tf.Tensor {
-    return cacheAppend(cached, x, this.rowLengths!, this.slotsAfterStep(), axis);
+    return cacheAppend(cached, x, this.rowLengths!, this.slotsAfterStep(), axis, true);
   }
 
   /**
    * Keeps batch rows `rows` (beam search picks parents, possibly repeated; batched decoding drops
-   * finished rows); disposes the old tensors. A ragged cache keeps its slots (see stack).
+   * finished rows); disposes the old tensors. A ragged cache keeps its slots (see ragged).
    */
   reorder(rows: number[]): void {
     if (rows.length === this.batchSize && rows.every((r, i) => r === i)) return; // nothing dropped or repeated
@@ -151,6 +163,15 @@ export class KVCache {
     this.keys = [];
     this.values = [];
   }
+}
+
+/** Rows of h [B·T, D] at each row's last position (T−1, or last[b]). */
+export function lastRows(h: tf.Tensor2D, B: number, T: number, last?: readonly number[]): tf.Tensor2D {
+  if (T === 1 && !last) return h;
+  const at = last ?? new Array<number>(B).fill(T - 1);
+  if (at.length !== B || !at.every((t) => Number.isInteger(t) && t >= 0 && t < T)) throw new Error(`decode: last positions ${at} for ${B} rows of ${T}`);
+  // A gather, not a strided slice: the cpu backend's slice of [B,1,D] out of [B,T,D] is an element-wise JS loop.
+  return tf.gather(h, tf.tensor1d(at.map((t, b) => b * T + t), 'int32'));
 }
 
 let instances = 0;
@@ -274,17 +295,22 @@ export class DecoderLM {
 
   /**
    * Decodes `ids` [B,tNew] after the tokens already in `cache` (which it extends in place) and
-   * returns the logits of the last new position [B,V]. Cost per new token is O(cache length).
+   * returns the logits of the last new position [B,V] — or, with `last`, of row b's position
+   * last[b] (right-padded prompts decoded together). Cost per new token is O(cache length).
    */
-  decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D {
+  decode(ids: tf.Tensor2D, cache: KVCache, last?: readonly number[]): tf.Tensor2D {
     const [B, Tn] = ids.shape;
+    if (cache.rowLengths && Tn === 1 && !last && onNative()) {
+      // Batched decoding's steps: the same addon calls without the TF.js bookkeeping (native-decode.ts).
+      if (this.disposed) throw new Error('DecoderLM: used after dispose()');
+      const data = ids.dataSync();
+      const logits = nativeDecodeStep(this.config, (n) => this.p(n), data instanceof Int32Array ? data : Int32Array.from(data), cache);
+      if (logits) return tf.tensor2d(logits, [B, this.config.vocabSize]);
+    }
     const out = tf.tidy(() => {
       const h = this.trunk(ids, {}, cache);
-      const last = tf.reshape(tf.slice(tf.reshape(h, [B, Tn, this.config.dModel]), [0, Tn - 1, 0], [B, 1, -1]), [
-        B,
-        this.config.dModel,
-      ]);
-      return { logits: this.head(last as tf.Tensor2D), keys: cache.pendingKeys, values: cache.pendingValues };
+      const rows = lastRows(h, B, Tn, last);
+      return { logits: this.head(rows), keys: cache.pendingKeys, values: cache.pendingValues };
     }) as { logits: tf.Tensor2D; keys: tf.Tensor[]; values: tf.Tensor[] };
     cache.dispose();
     cache.pendingKeys = cache.pendingValues = undefined;

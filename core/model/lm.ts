@@ -13,7 +13,11 @@ export interface CausalLM {
   logitsFlat(ids: tf.Tensor2D, opts?: ForwardOptions): tf.Tensor2D;
   head(h: tf.Tensor2D): tf.Tensor2D;
   headFor(h: tf.Tensor2D, tokenIds: number[]): tf.Tensor2D;
-  decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D;
+  /**
+   * Logits [B,V] of the last of `ids` [B,T] after the cached tokens (extends `cache`); with `last`,
+   * of row b's position last[b] (right-padded prompts prefilled together).
+   */
+  decode(ids: tf.Tensor2D, cache: KVCache, last?: readonly number[]): tf.Tensor2D;
   /** The trainable parameters (for an adapter-tuned model: the adapters only). */
   params(): Map<string, tf.Variable>;
   numParams(): number;

@@ -26,6 +26,8 @@ const SOFTMAX = 'LrefSoftmax';
 const SOFTMAX_GRAD = 'LrefSoftmaxGrad';
 const RAGGED_SOFTMAX = 'LrefRaggedSoftmax';
 const CACHE_APPEND = 'LrefCacheAppend';
+const CACHE_WRITE = 'LrefCacheWrite';
+const CACHE_FIT = 'LrefCacheFit';
 const GELU_C = Math.sqrt(2 / Math.PI);
 
 export function onNative(): boolean {
@@ -121,17 +123,46 @@ export function raggedBias(lengths: readonly number[], Tk: number, rank: number)
 }
 
 /**
- * A ragged KV cache's write: `cached` [B, S, ...] (token axis `axis`) grown to `slots` along it,
- * with row b's new entry x[b] (size 1 along the axis) put at slot lengths[b]; the slots a row has
- * not reached stay zero. On 'lref-native' with the token axis 1 of a [B,S,D] cache: one copy in
- * place of the concat, one-hot multiply and add it is equal to (the cpu path).
+ * A ragged KV cache's write: `cached` [B, ..., S (at `axis`), ...] grown to `slots` along its token
+ * axis, with row b's new entry x[b] (size 1 along the axis) put at slot lengths[b]; the slots a row
+ * has not reached stay zero. On 'lref-native': one copy in place of the concat, one-hot multiply and
+ * add it is equal to (the cpu path). `inPlace` (decoding only: the caller owns `cached` and drops it
+ * after): when no slot is added and no other tensor shares its buffer, the entries are written into
+ * that buffer and the result aliases it — no copy of the whole cache per step. No gradient then.
  */
-export function cacheAppend(cached: tf.Tensor, x: tf.Tensor, lengths: readonly number[], slots: number, axis: number): tf.Tensor {
+export function cacheAppend(cached: tf.Tensor, x: tf.Tensor, lengths: readonly number[], slots: number, axis: number, inPlace = false): tf.Tensor {
   const S = cached.shape[axis];
-  tf.util.assert(slots >= S && lengths.length === cached.shape[0] && lengths.every((n) => Number.isInteger(n) && n >= 0 && n < slots),
-    () => `cacheAppend: ${lengths.length} lengths in 0..${slots - 1} for a cache ${cached.shape}`);
-  if (onNative() && axis === 1 && cached.rank === 3) return tf.engine().runKernel(CACHE_APPEND, { cached, x }, { lengths: [...lengths], slots }) as tf.Tensor;
+  tf.util.assert(axis >= 1 && axis < cached.rank && slots >= S && lengths.length === cached.shape[0] && lengths.every((n) => Number.isInteger(n) && n >= 0 && n < slots),
+    () => `cacheAppend: ${lengths.length} lengths in 0..${slots - 1} for a cache ${cached.shape} (token axis ${axis})`);
+  tf.util.assert(x.rank === cached.rank && x.shape.every((n, i) => (i === axis ? n === 1 : n === cached.shape[i])),
+    () => `cacheAppend: entries ${x.shape} do not fit a cache ${cached.shape} (token axis ${axis})`);
+  if (onNative()) return tf.engine().runKernel(inPlace ? CACHE_WRITE : CACHE_APPEND, { cached, x }, { lengths: [...lengths], slots, axis }) as tf.Tensor;
   return tf.tidy(() => tf.add(grown(cached, slots, axis), tf.mul(oneHotSlots(lengths, slots, axis, x.rank), x)));
+}
+
+/**
+ * A batch's cache made into a ragged one: `cached` [B, ..., T (at `axis`), ...] from decoding
+ * right-padded prompts together, cut or zero-padded to `slots` along the token axis, with row b's
+ * slots from lengths[b] on set to zero (its padding's keys and values gone; the ragged write relies
+ * on free slots holding zeros). One copy on 'lref-native'; elsewhere pad/slice and a 0/1 multiply.
+ */
+export function cacheFit(cached: tf.Tensor, lengths: readonly number[], slots: number, axis: number): tf.Tensor {
+  const T = cached.shape[axis];
+  tf.util.assert(axis >= 1 && axis < cached.rank && lengths.length === cached.shape[0] && lengths.every((n) => Number.isInteger(n) && n >= 0 && n <= Math.min(T, slots)),
+    () => `cacheFit: ${lengths.length} lengths in 0..${Math.min(T, slots)} for a cache ${cached.shape} (token axis ${axis}) of ${slots} slots`);
+  if (onNative()) return tf.engine().runKernel(CACHE_FIT, { cached }, { lengths: [...lengths], slots, axis }) as tf.Tensor;
+  return tf.tidy(() => {
+    const sized = T > slots ? tf.slice(cached, 0, cached.shape.map((n, i) => (i === axis ? slots : n))) : grown(cached, slots, axis);
+    const keep = new Float32Array(lengths.length * slots);
+    lengths.forEach((n, b) => keep.fill(1, b * slots, b * slots + n));
+    return tf.mul(sized, tf.tensor(keep, Array.from({ length: cached.rank }, (_, i) => (i === 0 ? lengths.length : i === axis ? slots : 1))));
+  });
+}
+
+/** [outer, t, inner] of a shape around its token axis, and the outer rows of one batch row. */
+function aroundAxis(shape: number[], axis: number): { outer: number; inner: number; perRow: number } {
+  const outer = tf.util.sizeFromShape(shape.slice(0, axis));
+  return { outer, inner: tf.util.sizeFromShape(shape.slice(axis + 1)), perRow: shape[0] === 0 ? 0 : outer / shape[0] };
 }
 
 /** `cached` with zero slots appended along `axis` up to `slots`. */
@@ -219,6 +250,27 @@ export function sumSquares(tensors: Iterable<tf.Tensor>): number {
 }
 
 type Args = { inputs: Record<string, TensorInfo>; backend: MathBackendCPU; attrs?: NamedAttrMap };
+
+interface CacheAttrs {
+  lengths: number[];
+  slots: number;
+  axis: number;
+}
+
+/** The ragged write into a new buffer: each row's S slots copied, zeros up to `slots`, its entry at lengths[b]. */
+function cacheCopy(backend: MathBackendCPU, cached: TensorInfo, x: TensorInfo, { lengths, slots, axis }: CacheAttrs): TensorInfo {
+  const S = cached.shape[axis];
+  const { outer, inner, perRow } = aroundAxis(cached.shape, axis);
+  const y = outputArray(backend, outer * slots * inner);
+  const c = f32(backend, cached);
+  const xs = f32(backend, x);
+  for (let o = 0; o < outer; o++) {
+    y.set(c.subarray(o * S * inner, (o + 1) * S * inner), o * slots * inner);
+    y.fill(0, (o * slots + S) * inner, (o + 1) * slots * inner);
+    y.set(xs.subarray(o * inner, (o + 1) * inner), (o * slots + lengths[Math.floor(o / perRow)]) * inner);
+  }
+  return backend.makeTensorInfo(cached.shape.map((s, i) => (i === axis ? slots : s)), 'float32', y);
+}
 
 /** [rows, cols] of a tensor seen as rows over its last axis; an empty last axis keeps its rows. */
 function rowsCols(t: TensorInfo): [number, number] {
@@ -313,21 +365,33 @@ export function fusedKernelConfigs(addon: NativeAddon, backendName: string): Ker
       }
       return backend.makeTensorInfo(inputs.x.shape, 'float32', y);
     },
-    [CACHE_APPEND]: ({ inputs, backend, attrs }) => {
+    [CACHE_APPEND]: ({ inputs, backend, attrs }) => cacheCopy(backend, inputs.cached, inputs.x, attrs as unknown as CacheAttrs),
+    [CACHE_WRITE]: ({ inputs, backend, attrs }) => {
       const { cached, x } = inputs;
-      const [B, S, D] = cached.shape;
-      const lengths = attrs?.lengths as number[];
-      const slots = attrs?.slots as number;
-      tf.util.assert(x.shape.length === 3 && x.shape[0] === B && x.shape[1] === 1 && x.shape[2] === D, () => `cacheAppend: shapes ${cached.shape} ${x.shape}`);
-      const y = outputArray(backend, B * slots * D);
-      const c = f32(backend, cached);
+      const a = attrs as unknown as CacheAttrs;
+      const entry = backend.data.get(cached.dataId);
+      // Only a buffer this tensor alone holds, at its final size; anything else gets the copying write.
+      if (cached.shape[a.axis] !== a.slots || entry.refCount !== 1 || !(entry.values instanceof Float32Array)) return cacheCopy(backend, cached, x, a);
+      const c = entry.values;
       const xs = f32(backend, x);
-      for (let b = 0; b < B; b++) {
-        y.set(c.subarray(b * S * D, (b + 1) * S * D), b * slots * D);
-        y.fill(0, (b * slots + S) * D, (b + 1) * slots * D);
-        y.set(xs.subarray(b * D, (b + 1) * D), (b * slots + lengths[b]) * D);
+      const { outer, inner, perRow } = aroundAxis(cached.shape, a.axis);
+      for (let o = 0; o < outer; o++) c.set(xs.subarray(o * inner, (o + 1) * inner), (o * a.slots + a.lengths[Math.floor(o / perRow)]) * inner);
+      backend.incRef(cached.dataId); // the result aliases the input, as the cpu backend's reshape does
+      return { dataId: cached.dataId, shape: cached.shape, dtype: 'float32' };
+    },
+    [CACHE_FIT]: ({ inputs, backend, attrs }) => {
+      const { cached } = inputs;
+      const { lengths, slots, axis } = attrs as unknown as CacheAttrs;
+      const T = cached.shape[axis];
+      const { outer, inner, perRow } = aroundAxis(cached.shape, axis);
+      const y = outputArray(backend, outer * slots * inner);
+      const c = f32(backend, cached);
+      for (let o = 0; o < outer; o++) {
+        const n = lengths[Math.floor(o / perRow)];
+        y.set(c.subarray(o * T * inner, (o * T + n) * inner), o * slots * inner);
+        y.fill(0, (o * slots + n) * inner, (o + 1) * slots * inner);
       }
-      return backend.makeTensorInfo([B, slots, D], 'float32', y);
+      return backend.makeTensorInfo(cached.shape.map((s, i) => (i === axis ? slots : s)), 'float32', y);
     },
     [SOFTMAX_GRAD]: ({ inputs, backend }) => {
       const [rows, cols] = rowsCols(inputs.y);
@@ -420,10 +484,11 @@ export function registerFusedGradients(): void {
     inputsToSave: ['cached'],
     gradFunc: (dy, [cached], attrs) => {
       const d = dy as tf.Tensor;
-      const hot = () => oneHotSlots(attrs.lengths as number[], attrs.slots as number, 1, 3);
+      const axis = attrs.axis as number;
+      const hot = () => oneHotSlots(attrs.lengths as number[], attrs.slots as number, axis, cached.rank);
       return {
         cached: () => tf.slice(d, 0, cached.shape),
-        x: () => tf.tidy(() => tf.sum(tf.mul(d, hot()), 1, true)),
+        x: () => tf.tidy(() => tf.sum(tf.mul(d, hot()), axis, true)),
       };
     },
   });

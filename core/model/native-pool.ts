@@ -21,8 +21,12 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BackendValues, DataId, DataType } from '@tensorflow/tfjs-core';
 
-/** Lengths below this are cheap to allocate and not worth tracking. */
-const MIN_POOLED = 4096;
+/**
+ * Lengths below this are cheap to allocate and not worth tracking. Low on purpose: decoding one
+ * token makes ~40 small outputs (a few hundred floats) per step, and fresh ArrayBuffers for them
+ * cost ~15% of a one-row decode in allocation and garbage collection (tiny preset, CPU time).
+ */
+const MIN_POOLED = 64;
 /** Upper bound on idle pooled memory (floats): 128 M floats = 512 MB, room for the size classes of a few steps. */
 const MAX_IDLE_FLOATS = 128 << 20;
 

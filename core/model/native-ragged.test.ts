@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { NATIVE_BACKEND, nativeBackendStatus } from './native-backend.ts';
-import { cacheAppend, raggedSoftmax } from './native-ops.ts';
+import { cacheAppend, cacheFit, raggedSoftmax } from './native-ops.ts';
 import { Rng } from '../util/rng.ts';
 
 // The ragged softmax and cache write of batched decoding (new kernels) against the tfjs cpu backend: values and gradients.
@@ -80,5 +80,87 @@ describe.skipIf(!status.registered)('cacheAppend on lref-native', () => {
       expect(got.shape).toEqual([3, slots, 5]);
       expect(got).toEqual(want);
     }
+  });
+});
+
+// The kv-heads layout of the imported models ([B,H,t,hd], token axis 2) and the in-place write of
+// decoding (LrefCacheWrite: no gradient, it is inference only) against the same cpu composite.
+describe.skipIf(!status.registered)('cacheAppend in place and on any token axis, cacheFit', () => {
+  const lengths = [0, 3, 5];
+  function ragged(shape: number[], axis: number, seed: number): tf.Tensor {
+    const rng = new Rng(seed);
+    const buf = tf.buffer(shape);
+    const n = shape.reduce((a, b) => a * b, 1);
+    for (let i = 0; i < n; i++) {
+      const loc = buf.indexToLoc(i);
+      buf.values[i] = loc[axis] < lengths[loc[0]] ? rng.normal() : 0;
+    }
+    return buf.toTensor();
+  }
+
+  async function write(backend: string, shape: number[], axis: number, slots: number, inPlace: boolean) {
+    await tf.setBackend(backend);
+    const cached = ragged(shape, axis, 9);
+    const rng = new Rng(10);
+    const xShape = shape.map((n, i) => (i === axis ? 1 : n));
+    const x = tf.tensor(Array.from({ length: xShape.reduce((a, b) => a * b, 1) }, () => rng.normal()), xShape);
+    // A copy: written in place, `cached` itself changes (the caller owns and drops it).
+    const y = cacheAppend(inPlace ? tf.tidy(() => tf.add(cached, 0)) : cached, x, lengths, slots, axis, inPlace);
+    const out = { shape: y.shape, y: Array.from(y.dataSync()) };
+    tf.dispose([cached, x, y]);
+    return out;
+  }
+
+  it('the write equals the cpu composite exactly, in place or copied, token axis 1 or 2', async () => {
+    for (const [shape, axis] of [[[3, 6, 4], 1], [[3, 2, 6, 4], 2]] as const) {
+      for (const slots of [6, 8]) {
+        const want = await write('cpu', [...shape], axis, slots, false);
+        for (const inPlace of [false, true]) expect(await write(NATIVE_BACKEND, [...shape], axis, slots, inPlace)).toEqual(want);
+      }
+    }
+  });
+
+  it('in place, writes into the buffer it was given and makes no new one; a shared buffer is copied instead', async () => {
+    await tf.setBackend(NATIVE_BACKEND);
+    const cached = tf.tidy(() => tf.add(ragged([3, 6, 4], 1, 9), 0));
+    const x = tf.ones([3, 1, 4]);
+    const before = tf.memory().numDataBuffers;
+    const y = cacheAppend(cached, x, lengths, 6, 1, true);
+    expect(y.dataId).toBe(cached.dataId); // y aliases cached's data
+    expect(tf.memory().numDataBuffers).toBe(before);
+    expect(Array.from(cached.dataSync()).slice((6 + 3) * 4, (6 + 4) * 4)).toEqual([1, 1, 1, 1]); // row 1, slot 3
+    const alias = tf.clone(y); // two tensors on one buffer now: the next write must not touch it
+    const seen = Array.from(alias.dataSync());
+    const z = cacheAppend(y, tf.zeros([3, 1, 4]), [1, 4, 5], 6, 1, true);
+    expect(z.dataId).not.toBe(y.dataId);
+    expect(Array.from(alias.dataSync())).toEqual(seen);
+    expect(Array.from(z.dataSync()).slice(0, 8)).toEqual([1, 1, 1, 1, 0, 0, 0, 0]); // row 0: slot 0 kept, slot 1 written
+    tf.dispose([cached, x, y, alias, z]);
+  });
+
+  async function fit(backend: string, shape: number[], axis: number, slots: number) {
+    await tf.setBackend(backend);
+    const rng = new Rng(12);
+    // Garbage after each row's length (a padded prefill's keys): must come out zero.
+    const cached = tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+    const y = cacheFit(cached, lengths, slots, axis);
+    const out = { shape: y.shape, y: Array.from(y.dataSync()).map((v) => (v === 0 ? 0 : v)) }; // −0 (0·negative) is 0
+    tf.dispose([cached, y]);
+    return out;
+  }
+
+  it('cacheFit equals the cpu composite (pad or cut, padding zeroed), token axis 1 or 2', async () => {
+    for (const [shape, axis] of [[[3, 5, 4], 1], [[3, 2, 5, 4], 2]] as const) {
+      for (const slots of [5, 7]) {
+        const want = await fit('cpu', [...shape], axis, slots);
+        const got = await fit(NATIVE_BACKEND, [...shape], axis, slots);
+        expect(got).toEqual(want);
+        expect(got.shape[axis]).toBe(slots);
+      }
+    }
+    await tf.setBackend(NATIVE_BACKEND);
+    const c = tf.zeros([3, 5, 4]);
+    expect(() => cacheFit(c, [1, 6, 2], 7, 1)).toThrow(/lengths/);
+    c.dispose();
   });
 });

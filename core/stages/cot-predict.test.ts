@@ -81,10 +81,16 @@ describe('predictWithRationale', () => {
     expect(preds.every((p) => !p.unparseable && p.raw.endsWith(`<eos>`) && p.logProb < 0 && p.logProb > -5)).toBe(true);
     expect(unparseableSummary(preds).unparseable).toBe(0);
     expect(done).toEqual([1, 2, 3, 4]);
-    // Decoded together (the default batch, and batches of 3 + 1): the same outputs.
+    // Decoded together (the default batch, and batches of 3 + 1): the same outputs. The prompts are
+    // then prefilled in one right-padded forward, which wasm rounds a little differently from a
+    // one-prompt forward (bitwise equal on the cpu backend: generate-batch.test.ts), so the
+    // log-probs agree to ~1e-8, not bitwise.
+    const noLogProb = (ps: typeof preds) => ps.map(({ logProb: _, ...rest }) => rest);
     for (const batchSize of [undefined, 3]) {
       const seen: number[] = [];
-      expect(predictWithRationale(rm, four, { template: ee, batchSize, onProgress: (d) => seen.push(d) })).toEqual(preds);
+      const together = predictWithRationale(rm, four, { template: ee, batchSize, onProgress: (d) => seen.push(d) });
+      expect(noLogProb(together)).toEqual(noLogProb(preds));
+      together.forEach((p, i) => expect(Math.abs(p.logProb - preds[i].logProb)).toBeLessThan(1e-6));
       expect(seen).toEqual(batchSize === 3 ? [3, 4] : [4]);
     }
     expect(tf.memory().numTensors).toBe(before);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KVCache } from '../model/gpt.ts';
 import type { CausalLM } from '../model/lm.ts';
+import { UnaryOp, loadNativeAddon } from '../model/native-addon.ts';
+import { onNative } from '../model/native-ops.ts';
 
 /** One finished (or cut-off) continuation. */
 export interface Beam {
@@ -74,11 +76,7 @@ class Decoder {
   }
 
   private read(logits: tf.Tensor2D): Float32Array[] {
-    const lp = tf.logSoftmax(logits);
-    const flat = lp.dataSync() as Float32Array;
-    tf.dispose([logits, lp]);
-    const V = this.model.config.vocabSize;
-    return Array.from({ length: flat.length / V }, (_, i) => flat.slice(i * V, (i + 1) * V));
+    return readLogProbs(logits, this.model.config.vocabSize);
   }
 
   dispose(): void {
@@ -216,13 +214,18 @@ function rankBeams(done: Beam[], live: LiveBeam[], { K, score }: BeamRules): Bea
 
 // ------------------------------------------------------------------------------------------------
 // Batched decoding: many prompts decoded together, one row per prompt (per beam), in a ragged KV
-// cache (each row at its own position; see KVCache). Every prompt is prefilled alone, so a row's
+// cache (each row at its own position; see KVCache). The prompts are prefilled together,
+// right-padded (causal attention: a prompt's tokens never see the padding after them), so a row's
 // numbers are those of decoding it alone: the outputs equal greedy()/beamSearch() token for token.
 
 export interface BatchOptions {
   /** Rows decoded together at most (prompts for greedy, prompts × beamWidth for beams); default 32. */
   rows?: number;
 }
+
+/** Prefill groups stay below these padded tokens and rows·T² score entries (attention's memory). */
+const PREFILL_TOKENS = 8192;
+const PREFILL_SCORES = 1 << 21;
 
 /** Decodes rows of many prompts through one ragged KV cache; a finished row is dropped from it. */
 class BatchDecoder {
@@ -231,26 +234,33 @@ class BatchDecoder {
   constructor(private readonly model: CausalLM) {}
 
   /**
-   * Prefills each prompt alone, then stacks their caches with room for `newTokens[i]` more tokens
-   * on row i; returns each prompt's next-token log-probs.
+   * Prefills the prompts (in groups of similar length, each one right-padded forward), then makes
+   * their caches one ragged cache with room for `newTokens[i]` more tokens on row i; returns each
+   * prompt's next-token log-probs.
    */
   start(prompts: number[][], newTokens: number[]): Float32Array[] {
     const caches: KVCache[] = [];
     const out: Float32Array[] = [];
     try {
-      for (const p of prompts) {
+      for (const group of prefillGroups(prompts)) {
+        const T = Math.max(...group.map((p) => p.length));
+        const flat = new Int32Array(group.length * T); // padding: token 0, after each prompt
+        group.forEach((p, b) => flat.set(p, b * T));
         const cache = new KVCache();
         caches.push(cache);
-        const ids = tf.tensor2d([p], [1, p.length], 'int32');
-        const logits = this.model.decode(ids, cache);
-        ids.dispose();
-        out.push(readLogProbs(logits, this.model.config.vocabSize)[0]);
+        const ids = tf.tensor2d(flat, [group.length, T], 'int32');
+        try {
+          out.push(...readLogProbs(this.model.decode(ids, cache, group.map((p) => p.length - 1)), this.model.config.vocabSize));
+        } finally {
+          ids.dispose();
+        }
       }
     } catch (e) {
       for (const c of caches) c.dispose();
       throw e;
     }
-    this.cache = KVCache.stack(caches, Math.max(...prompts.map((p, i) => p.length + newTokens[i] - 1)));
+    const lengths = prompts.map((p) => p.length);
+    this.cache = KVCache.ragged(caches, lengths, Math.max(...lengths.map((n, i) => n + newTokens[i] - 1)));
     return out;
   }
 
@@ -270,17 +280,69 @@ class BatchDecoder {
   }
 }
 
-function readLogProbs(logits: tf.Tensor2D, V: number): Float32Array[] {
-  const lp = tf.logSoftmax(logits);
-  const flat = lp.dataSync() as Float32Array;
-  tf.dispose([logits, lp]);
-  return Array.from({ length: flat.length / V }, (_, i) => flat.slice(i * V, (i + 1) * V));
+/** Consecutive runs of prompts whose padded prefill stays within PREFILL_TOKENS / PREFILL_SCORES (at least one each). */
+function prefillGroups(prompts: number[][]): number[][][] {
+  const groups: number[][][] = [];
+  let group: number[][] = [];
+  let T = 0;
+  for (const p of prompts) {
+    const t = Math.max(T, p.length);
+    const n = group.length + 1;
+    if (group.length > 0 && (n * t > PREFILL_TOKENS || n * t * t > PREFILL_SCORES)) {
+      groups.push(group);
+      group = [];
+    }
+    T = group.length === 0 ? p.length : t;
+    group.push(p);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
-function chunks<T>(xs: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+/**
+ * Chunks of at most `size` prompt indices, shortest prompts first: a chunk's prompts then pad
+ * little in the prefill and their rows reserve similar room. Rows do not affect each other, so
+ * the order changes no output.
+ */
+function chunksByLength(prompts: readonly number[][], size: number): number[][] {
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length || a - b);
+  const out: number[][] = [];
+  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size));
   return out;
+}
+
+/**
+ * Row-wise log-softmax of logits [N,V], read out, one Float32Array per row (disposes the logits).
+ * On the read values, not as tf.logSoftmax: its six small kernels cost more per decode step than
+ * the arithmetic. x − max − log Σ exp(x − max), the sum in double; the exps in one vectorised
+ * addon call on 'lref-native' (Math.exp per value was a fifth of a tiny-preset decode step).
+ */
+export function readLogProbs(logits: tf.Tensor2D, V: number): Float32Array[] {
+  const x = logits.dataSync() as Float32Array;
+  const shifted = new Float32Array(x.length);
+  for (let at = 0; at < x.length; at += V) {
+    let max = -Infinity;
+    for (let v = at; v < at + V; v++) if (x[v] > max) max = x[v];
+    for (let v = at; v < at + V; v++) shifted[v] = x[v] - max;
+  }
+  logits.dispose();
+  const addon = onNative() ? loadNativeAddon() : undefined;
+  let e = shifted;
+  if (addon?.available) {
+    e = new Float32Array(x.length);
+    addon.addon.unary(UnaryOp.exp, shifted, e);
+  }
+  // Rows are views of one array, written in place (callers only read them).
+  const rows: Float32Array[] = [];
+  for (let at = 0; at < x.length; at += V) {
+    let sum = 0;
+    if (e === shifted) for (let v = at; v < at + V; v++) sum += Math.exp(shifted[v]);
+    else for (let v = at; v < at + V; v++) sum += e[v];
+    const logSum = Math.log(sum);
+    for (let v = at; v < at + V; v++) shifted[v] -= logSum;
+    rows.push(shifted.subarray(at, at + V));
+  }
+  return rows;
 }
 
 function rowsOf(opts: BatchOptions): number {
@@ -292,7 +354,11 @@ function rowsOf(opts: BatchOptions): number {
 /** greedy() for every prompt, decoded `rows` prompts at a time; the same outputs, in prompt order. */
 export function greedyBatch(model: CausalLM, prompts: readonly number[][], opts: GenerateOptions & BatchOptions): Beam[] {
   if (opts.useCache === false) return prompts.map((p) => greedy(model, p, opts));
-  return chunks(prompts, rowsOf(opts)).flatMap((c) => greedyChunk(model, c, opts));
+  const out: Beam[] = new Array<Beam>(prompts.length);
+  for (const idx of chunksByLength(prompts, rowsOf(opts))) {
+    greedyChunk(model, idx.map((i) => prompts[i]), opts).forEach((b, j) => (out[idx[j]] = b));
+  }
+  return out;
 }
 
 function greedyChunk(model: CausalLM, prompts: number[][], opts: GenerateOptions): Beam[] {
@@ -333,7 +399,11 @@ function greedyChunk(model: CausalLM, prompts: number[][], opts: GenerateOptions
 export function beamSearchBatch(model: CausalLM, prompts: readonly number[][], opts: BeamOptions & BatchOptions): Beam[][] {
   const rules = beamRules(opts);
   if (opts.useCache === false) return prompts.map((p) => beamSearch(model, p, opts));
-  return chunks(prompts, Math.max(1, Math.floor(rowsOf(opts) / rules.K))).flatMap((c) => beamChunk(model, c, opts, rules));
+  const out: Beam[][] = new Array<Beam[]>(prompts.length);
+  for (const idx of chunksByLength(prompts, Math.max(1, Math.floor(rowsOf(opts) / rules.K)))) {
+    beamChunk(model, idx.map((i) => prompts[i]), opts, rules).forEach((b, j) => (out[idx[j]] = b));
+  }
+  return out;
 }
 
 interface BeamGroup {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { ForwardOptions, KVCache } from '../gpt.ts';
+import { lastRows, type ForwardOptions, type KVCache } from '../gpt.ts';
 import type { CausalLM } from '../lm.ts';
 import { matmul, matmulBT } from '../ops.ts';
 import { dropout as dropoutOp } from '../native-dropout.ts';
@@ -233,22 +233,24 @@ export abstract class HFCausalLM implements CausalLM {
     });
   }
 
-  /** Next-token logits of the last new position [B,V] after the cached tokens; extends the cache. */
-  decode(ids: tf.Tensor2D, cache: KVCache): tf.Tensor2D {
+  /**
+   * Next-token logits of the last new position [B,V] (with `last`, of row b's position last[b]:
+   * right-padded prompts decoded together) after the cached tokens; extends the cache.
+   */
+  decode(ids: tf.Tensor2D, cache: KVCache, last?: readonly number[]): tf.Tensor2D {
     const [B, Tn] = ids.shape;
     cache.layout ??= 'kv-heads';
     cache.pendingKeys = [];
     cache.pendingValues = [];
     const out = tf.tidy(() => {
       const h = this.trunk(ids, {}, cache);
-      const last = tf.reshape(tf.slice(tf.reshape(h, [B, Tn, this.spec.hidden]), [0, Tn - 1, 0], [B, 1, -1]), [B, this.spec.hidden]);
-      return { logits: this.head(last as tf.Tensor2D), keys: cache.pendingKeys, values: cache.pendingValues };
+      return { logits: this.head(lastRows(h, B, Tn, last)), keys: cache.pendingKeys, values: cache.pendingValues };
     }) as { logits: tf.Tensor2D; keys: tf.Tensor[]; values: tf.Tensor[] };
     cache.dispose();
     cache.pendingKeys = cache.pendingValues = undefined;
     cache.keys = out.keys;
     cache.values = out.values;
-    // A ragged cache (batched generation, KVCache.stack): each row moves on by one token.
+    // A ragged cache (batched generation, KVCache.ragged): each row moves on by one token.
     if (cache.rowLengths) {
       cache.length = cache.slotsAfterStep();
       cache.rowLengths = cache.rowLengths.map((n) => n + Tn);
