@@ -7,7 +7,7 @@ import type { LoraConfigInput } from '../model/hf/base.ts';
 import { presetFor } from '../model/presets.ts';
 import { makeOptimizer, trainLM } from '../train/loop.ts';
 import { RUN_FILES, type PredictionRecord, type TrainingTrace } from '../runs/schema.ts';
-import { codeVersion, newRunId, writeRun } from '../runs/store.ts';
+import { newRunId } from '../runs/store.ts';
 import { UserError } from '../util/errors.ts';
 import type { StageDatasets } from '../runs/store.ts';
 import type { CotKind, Teacher } from '../teachers/teacher.ts';
@@ -21,7 +21,7 @@ import { generateHFCot, hfCotDataset, hfCotEncoding, mineHFPreferences } from '.
 import { eosId, gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, promptText, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import type { PipelineOptions, PipelineResult } from './pipeline.ts';
-import { dpoMinePool, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
+import { dpoMinePool, finishRun, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
 import { runSelection } from './select.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 
@@ -44,7 +44,8 @@ import { randomSelection, type SelectionRecord } from './select-rule.ts';
 export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
   const hf = cfg.hf;
   if (!hf) throw new Error('runHFPipeline: config has no hf');
-  const { dir, created, notes, log, timings, t0, timed, data, scheme, split } = await startRun(cfg, opts);
+  const start = await startRun(cfg, opts);
+  const { dir, created, log, timed, data, scheme, split } = start;
   const { train, valid, test } = split;
 
   // The frozen base: loaded once, shared by every variant's adapters (clone() shares the weights).
@@ -230,27 +231,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       subsetBase?.model.dispose();
     }
 
-    timings.total = (performance.now() - t0) / 1000;
-    const common = { config: cfg, seed: cfg.seed, backend: opts.backend, timings };
-    writeRun(dir, {
-      pairs: test,
-      selection: selectionRecords,
-      predictions,
-      datasets,
-      metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
-      run: {
-        version: 1,
-        id: runId,
-        created: created.toISOString(),
-        ...common,
-        data: { source: data.source, scheme: scheme.id, hash: data.hash, pairs: data.pairs.length, split: { train: train.length, valid: valid.length, test: test.length } },
-        code_version: codeVersion(),
-        variants: metrics.map((m) => m.name),
-        training,
-        notes,
-      },
-    });
-    return { dir, runId, metrics, validMetrics, timings, training };
+    return finishRun(cfg, opts, start, runId, { selection: selectionRecords, predictions, datasets, metrics, validMetrics, training });
   } finally {
     base.model.dispose();
   }

@@ -115,7 +115,8 @@ async function pipelineRun(
   pre: (ReturnType<typeof loadPretrained> & { dir: string }) | undefined,
   earlier: Record<string, number>,
 ): Promise<PipelineResult> {
-  const { dir, created, notes, log, timings, t0, timed, data, scheme, split } = await startRun(cfg, opts, earlier);
+  const start = await startRun(cfg, opts, earlier);
+  const { dir, created, log, timed, data, scheme, split } = start;
   mkdirSync(dir, { recursive: true });
   const runId = newRunId(created, cfg.seed, dir);
   const test = split.test;
@@ -354,27 +355,7 @@ async function pipelineRun(
   }
 
   // 7. The run folder.
-  timings.total = (performance.now() - t0) / 1000;
-  const common = { config: cfg, seed: cfg.seed, backend: opts.backend, timings };
-  writeRun(dir, {
-    pairs: test,
-    selection: selectionRecords,
-    predictions,
-    datasets,
-    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
-    run: {
-      version: 1,
-      id: runId,
-      created: created.toISOString(),
-      ...common,
-      data: { source: data.source, scheme: scheme.id, hash: data.hash, pairs: data.pairs.length, split: { train: split.train.length, valid: split.valid.length, test: test.length } },
-      code_version: codeVersion(),
-      variants: metrics.map((m) => m.name),
-      training,
-      notes,
-    },
-  });
-  return { dir, runId, metrics, validMetrics, timings, training };
+  return finishRun(cfg, opts, start, runId, { selection: selectionRecords, predictions, datasets, metrics, validMetrics, training });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -455,6 +436,43 @@ export async function startRun(cfg: PipelineConfig, opts: PipelineOptions, earli
   }
   log(`data: ${data.pairs.length} pairs from ${data.source} (scheme ${scheme.id}); ${split.train.length} train / ${split.valid.length} valid / ${split.test.length} test`);
   return { dir, created, notes, log, timings, t0, timed, data, scheme, split };
+}
+
+/** What a run produced, as finishRun writes it. */
+export interface RunOutputs {
+  selection: SelectionRecord[];
+  predictions: PredictionRecord[];
+  datasets: StageDatasets;
+  metrics: MetricsRecord[];
+  validMetrics: MetricsRecord[];
+  training: Record<string, TrainingTrace>;
+}
+
+/** What every kind of run does last: close the timings and write the run folder (metrics.json, run.json, …). */
+export function finishRun(cfg: PipelineConfig, opts: PipelineOptions, start: Awaited<ReturnType<typeof startRun>>, runId: string, out: RunOutputs): PipelineResult {
+  const { dir, created, notes, timings, t0, data, scheme, split } = start;
+  const { metrics, validMetrics, training } = out;
+  timings.total = (performance.now() - t0) / 1000;
+  const common = { config: cfg, seed: cfg.seed, backend: opts.backend, timings };
+  writeRun(dir, {
+    pairs: split.test,
+    selection: out.selection,
+    predictions: out.predictions,
+    datasets: out.datasets,
+    metrics: { version: 1, run_id: runId, data_hash: data.hash, ...common, variants: metrics, ...(validMetrics.length > 0 ? { valid_variants: validMetrics } : {}) },
+    run: {
+      version: 1,
+      id: runId,
+      created: created.toISOString(),
+      ...common,
+      data: { source: data.source, scheme: scheme.id, hash: data.hash, pairs: data.pairs.length, split: { train: split.train.length, valid: split.valid.length, test: split.test.length } },
+      code_version: codeVersion(),
+      variants: metrics.map((m) => m.name),
+      training,
+      notes,
+    },
+  });
+  return { dir, runId, metrics, validMetrics, timings, training };
 }
 
 export async function loadPipelineData(cfg: PipelineConfig): Promise<PipelineData> {
