@@ -8,6 +8,8 @@ import { trainRunTokenizer } from '../../stages/relevance-model.ts';
 import { loadTemplate } from '../../text/prompts.ts';
 import { describePromptFit, promptFit } from '../../text/prompt-fit.ts';
 import { Rng } from '../../util/rng.ts';
+import { loadPipelineConfig } from '../../stages/pipeline-config.ts';
+import { presetFor } from '../../model/presets.ts';
 
 /** Pairs sampled to train the probe tokenizer and to measure the prompts (bounded time on big files). */
 const FIT_SAMPLE = 3000;
@@ -33,8 +35,8 @@ export const dataInspectCommand: Command = {
     format: `one of ${FORMATS.join(', ')} (default: detected from the file)`,
     products: 'ESCI only: the products file, joined by product_id',
     scheme: 'jsonl only: the label scheme (default: inferred from the labels)',
-    context: 'the model context the prompts must fit (default 128, the tiny preset’s; 0 skips the prompt check)',
-    vocab: 'the tokenizer vocabulary to measure prompts with (default 512, the default preset’s)',
+    context: 'the model context the prompts must fit (default: the default pipeline preset’s; 0 skips the prompt check)',
+    vocab: 'the tokenizer vocabulary to measure prompts with (default: the default pipeline preset’s)',
     json: 'print one JSON object instead of the table',
   },
   async run(args, io) {
@@ -45,8 +47,10 @@ export const dataInspectCommand: Command = {
       scheme: optString(args, 'scheme'),
     });
     const stats = inspectDataset(ds);
-    const context = optInt(args, 'context', 128, 0, 1 << 16);
-    const vocab = optInt(args, 'vocab', 512, 300, 1 << 16);
+    // Defaults are what `lref pipeline` would use, so the cut share here is the one a run reports.
+    const preset = loadPipelineConfig({ preset: 'default' });
+    const vocab = optInt(args, 'vocab', preset.tokenizer.vocabSize, 300, 1 << 16);
+    const context = optInt(args, 'context', preset.model.contextLength ?? presetFor(preset.model.preset, vocab).model.contextLength, 0, 1 << 16);
     // The label prompt as a run would build it: a tokenizer trained on a sample, then the share of
     // prompts that must be cut to fit the context (a cut prompt hides the end of its product text).
     let fit: ReturnType<typeof promptFit> | undefined;
