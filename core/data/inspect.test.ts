@@ -7,8 +7,9 @@ import { bufferIO as capture } from '../../test/helpers/io.ts';
 import { sharedDataPath } from '../util/paths.ts';
 import type { PairRecord } from './schema.ts';
 import { type DatasetStats, formatStats, inspectDataset, summarise } from './inspect.ts';
+import type { PromptFit } from '../text/prompt-fit.ts';
 
-async function inspectJson(args: string[]): Promise<DatasetStats> {
+async function inspectJson(args: string[]): Promise<DatasetStats & { prompt_fit: PromptFit }> {
   const io = capture();
   const code = await main(['data', 'inspect', ...args, '--json'], io);
   expect(io.stderr.join('\n')).toBe('');
