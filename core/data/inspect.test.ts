@@ -15,7 +15,7 @@ async function inspectJson(args: string[]): Promise<DatasetStats & { prompt_fit:
   expect(io.stderr.join('\n')).toBe('');
   expect(code).toBe(0);
   expect(io.stdout).toHaveLength(1);
-  return JSON.parse(io.stdout[0]) as DatasetStats;
+  return JSON.parse(io.stdout[0]) as DatasetStats & { prompt_fit: PromptFit };
 }
 
 const labelCounts = (st: DatasetStats) => Object.fromEntries(st.labels.map((l) => [l.label, l.count]));
