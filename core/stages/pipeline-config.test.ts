@@ -34,7 +34,15 @@ describe('pipeline presets', () => {
     // Issue 11's recipe, chosen on valid: its own pretrained base (vocabulary 1,024), early stopping on valid.
     expect(dflt.pretrain).toEqual({ steps: 1000, pairs: 20000, version: 1, lr: 1e-3, batchSize: 16, warmup: 50, maxTexts: 50000, seed: 1 });
     expect(dflt.tokenizer.vocabSize).toBe(1024);
-    expect(dflt.train.earlyStop).toEqual({ every: 100, patience: 100 }); // keep the best check, never stop: the valid curves are noisy
+    expect(dflt.train.earlyStop).toEqual({ every: 200, patience: 100 }); // keep the best check, never stop: the valid curves are noisy
+    expect(dflt.train.steps).toBe(4000);
+    // The switches the paper-literal recipe needed on our models (README, "Options beyond the paper").
+    expect(dflt).toMatchObject({
+      selection: { balance: 'label' },
+      cot: { answerFirst: true, pairs: 'train', control: true },
+      dpo: { mine: { onlyOptimistic: true, answerFirstPrefers: 'grade' }, train: { lr: 4e-6, rpoAlpha: 3 } },
+    });
+    expect(dflt.train.subsetBase).toBe('scratch');
     expect(smoke.pretrain).toBeUndefined();
     // A parsed config re-parses to itself: run.json can be fed back in.
     expect(PipelineConfig.parse(JSON.parse(JSON.stringify(smoke)))).toEqual(smoke);
