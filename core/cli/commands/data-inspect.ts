@@ -9,7 +9,7 @@ import { loadTemplate } from '../../text/prompts.ts';
 import { describePromptFit, promptFit } from '../../text/prompt-fit.ts';
 import { Rng } from '../../util/rng.ts';
 import { loadPipelineConfig } from '../../stages/pipeline-config.ts';
-import { presetFor } from '../../model/presets.ts';
+import { makeModelConfig } from '../../stages/pipeline.ts';
 
 /** Pairs sampled to train the probe tokenizer and to measure the prompts (bounded time on big files). */
 const FIT_SAMPLE = 3000;
@@ -50,7 +50,7 @@ export const dataInspectCommand: Command = {
     // Defaults are what `lref pipeline` would use, so the cut share here is the one a run reports.
     const preset = loadPipelineConfig({ preset: 'default' });
     const vocab = optInt(args, 'vocab', preset.tokenizer.vocabSize, 300, 1 << 16);
-    const context = optInt(args, 'context', preset.model.contextLength ?? presetFor(preset.model.preset, vocab).model.contextLength, 0, 1 << 16);
+    const context = optInt(args, 'context', makeModelConfig(preset, vocab).contextLength, 0, 1 << 16);
     // The label prompt as a run would build it: a tokenizer trained on a sample, then the share of
     // prompts that must be cut to fit the context (a cut prompt hides the end of its product text).
     let fit: ReturnType<typeof promptFit> | undefined;
