@@ -48,10 +48,10 @@ describe('lref pipeline (smoke, fewer steps)', () => {
         // sft_random/sft_selected continue from sft_all (checked below), so that path runs too.
         train: { steps: 40, subsetBase: 'sft_all', subsetSteps: 12 },
         // and the options beyond the paper: grade-balanced selection, answer-first CoT with its
-        // label-only control (+label), RPO's NLL term in DPO
+        // label-only control (+label), RPO's NLL term in DPO and its checkpoint choice on valid
         selection: { auxSteps: 20, balance: 'label' },
         cot: { steps: 20, answerFirst: true, control: true },
-        dpo: { minePairs: 32, train: { rpoAlpha: 1 } },
+        dpo: { minePairs: 32, train: { rpoAlpha: 1, validate: { every: 2 } } },
         baselines: { crossEncoder: { steps: 40 } },
       }),
     );
@@ -136,6 +136,9 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(t['+ee'].losses).toHaveLength(20);
     expect(t['+label'].losses).toHaveLength(20);
     expect(t['+dpo'].steps).toBe(t['+dpo'].losses.length);
+    // DPO's checkpoint was chosen on valid: checks from step 0 (the start) to the last step
+    const choice = run.run.notes.find((l) => l.startsWith('+dpo: checkpoint choice on valid'));
+    expect(choice).toMatch(new RegExp(`— 0: [\\d.]+ / [\\d.]+, 2: .* ${t['+dpo'].steps}: [\\d.]+ / [\\d.]+; kept step \\d+$`));
     // the share of prompts cut to fit the context is reported for train and test
     expect(run.run.notes.filter((l) => /^prompts \((train|test)\): label template, vocabulary \d+: .* cut to fit a context of 128$/.test(l))).toHaveLength(2);
   });

@@ -25,3 +25,8 @@ export interface CausalLM {
   clone(): CausalLM;
   dispose(): void;
 }
+
+/** The trainable parameters' values as plain arrays: a restorable copy (assignParams) or a before/after comparison. */
+export function snapshotParams(model: Pick<CausalLM, 'params'>): Map<string, Float32Array> {
+  return new Map([...model.params()].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
+}

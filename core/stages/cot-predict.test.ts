@@ -14,7 +14,7 @@ import type { Tokenizer } from '../text/tokenizer.ts';
 import { UserError } from '../util/errors.ts';
 import type { StageContext } from './context.ts';
 import { cotExamples } from './cot-data.ts';
-import { predictWithRationale, readCotOutput, unparseableSummary } from './cot-predict.ts';
+import { predictAtAnswer, predictWithRationale, readCotOutput, unparseableSummary } from './cot-predict.ts';
 import { trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
 
 const ee = loadTemplate('ee');
@@ -123,6 +123,9 @@ describe('predictWithRationale', () => {
       expect(preds.map((p) => p.label)).toEqual(four.map((p) => p.label));
       expect(preds.map((p) => p.rationale)).toEqual(rationales.map((x) => x.toLowerCase()));
       expect(preds.every((p) => p.raw.startsWith('<answer><L:'))).toBe(true);
+      // The one-pass read at the answer position gives generation's grades.
+      expect(predictAtAnswer({ ...rm, model }, four, { template: first })).toEqual(preds.map((p) => p.label));
+      expect(() => predictAtAnswer({ ...rm, model }, four, { template: ee })).toThrow(/answer-first/);
     } finally {
       model.dispose();
     }

@@ -1,6 +1,7 @@
 import type { LabelScheme } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
 import { beamSearchBatch, greedyBatch, type Beam } from '../train/generate.ts';
+import { scoreLabels } from '../train/score.ts';
 import { encodePrompt, fitToContext, parseAnswer, textSpan, type PromptTemplate } from '../text/prompts.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { UserError } from '../util/errors.ts';
@@ -64,17 +65,11 @@ export function predictWithRationale(rm: RelevanceModel, pairs: readonly PairRec
     throw new UserError(`predictWithRationale needs a CoT prompt template (ee, ra or dr); "${template.id}" is label-only (use predictLabels)`);
   }
   const tok = rm.tokenizer;
-  const C = rm.model.config.contextLength;
   const maxNew = opts.maxNewTokens ?? DEFAULT_COT_MAX_NEW_TOKENS;
   const beam = opts.beam ?? 1;
   if (!(Number.isInteger(beam) && beam >= 1)) throw new UserError(`beam must be a whole number ≥ 1, got ${beam}`);
-  // What the model writes first: <rationale>, or <answer> when the template puts the grade first.
-  const start = tok.tokenId(template.answerFirst ? '<answer>' : '<rationale>');
+  const { start, prompts } = cotPrompts(rm, template, pairs, opts);
   const stop = [tok.eosId];
-  const prompts = pairs.map((pair, i) => [
-    ...fitPrompt(encodePrompt(tok, template, pair, { scheme: rm.scheme, rules: opts.rules, wrong_label: opts.wrongLabels?.[i] }), maxNew, C, tok),
-    start,
-  ]);
   // Decoded a batch at a time (generate.ts: the same tokens as one by one); progress and abort between batches.
   const batch = Math.max(1, opts.batchSize ?? 32);
   const out: CotPrediction[] = [];
@@ -93,6 +88,33 @@ export function predictWithRationale(rm: RelevanceModel, pairs: readonly PairRec
     opts.onProgress?.(out.length, pairs.length);
   }
   return out;
+}
+
+/** Each pair's prompt as generation sees it, ending with the token the model writes first (`start`). */
+function cotPrompts(rm: RelevanceModel, template: PromptTemplate, pairs: readonly PairRecord[], opts: PredictCotOptions): { start: number; prompts: number[][] } {
+  const tok = rm.tokenizer;
+  const maxNew = opts.maxNewTokens ?? DEFAULT_COT_MAX_NEW_TOKENS;
+  // What the model writes first: <rationale>, or <answer> when the template puts the grade first.
+  const start = tok.tokenId(template.answerFirst ? '<answer>' : '<rationale>');
+  const prompts = pairs.map((pair, i) => [
+    ...fitPrompt(encodePrompt(tok, template, pair, { scheme: rm.scheme, rules: opts.rules, wrong_label: opts.wrongLabels?.[i] }), maxNew, rm.model.config.contextLength, tok),
+    start,
+  ]);
+  return { start, prompts };
+}
+
+/**
+ * An answer-first CoT model's grades without writing the rationales: the same prompts as generation,
+ * one forward pass, argmax over the grade tokens at the answer position. Generation's grade is the
+ * same whenever its greedy first token is a grade (it is the argmax over every token there); cheap
+ * enough to check a policy on the valid split every few training steps.
+ */
+export function predictAtAnswer(rm: RelevanceModel, pairs: readonly PairRecord[], opts: Pick<PredictCotOptions, 'template' | 'maxNewTokens' | 'rules' | 'batchSize'> = {}): string[] {
+  const template = opts.template ?? rm.template;
+  if (!template.answerFirst) throw new UserError(`predictAtAnswer needs an answer-first CoT template; "${template.id}" writes its rationale first`);
+  const { prompts } = cotPrompts(rm, template, pairs, opts);
+  const probs = scoreLabels(rm.model, prompts, rm.tokenizer.labelTokenIds(rm.scheme), opts.batchSize ?? 64, { padId: rm.tokenizer.padId });
+  return probs.map((row) => rm.scheme.labels[row.indexOf(Math.max(...row))]);
 }
 
 /**

@@ -62,6 +62,4 @@ export function craftedLabelModel(fx: DpoFixture, logits: Record<string, number>
 }
 
 /** Parameter values as plain arrays (to compare models before and after training). */
-export function snapshot(model: DecoderLM): Map<string, Float32Array> {
-  return new Map([...model.params()].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
-}
+export { snapshotParams as snapshot } from '../model/lm.ts';

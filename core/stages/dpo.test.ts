@@ -12,6 +12,7 @@ import {
   dpoStep,
   chosenTokenCounts,
   minePreferences,
+  pickDpoPoint,
   preferenceBatch,
   runDpo,
   sequenceLogpsOf,
@@ -147,5 +148,43 @@ describe('DPO training (smoke preset, 50 generated pairs)', () => {
 
   it('no preference pairs is a user error', () => {
     expect(() => runDpo(fx.ctx, stage2, [])).toThrow(UserError);
+  });
+
+  it('validate: checks the policy at step 0, every `every` steps and the last, and keeps the chosen step’s weights', () => {
+    // Scripted valid figures: step 4 de-biases most within the 1-point accuracy band; step 6 de-biases
+    // more but loses 3 points of accuracy, so it must not be kept.
+    const script = [
+      { accuracy: 0.5, optimisticShare: 0.5 },
+      { accuracy: 0.5, optimisticShare: 0.45 },
+      { accuracy: 0.492, optimisticShare: 0.3 },
+      { accuracy: 0.47, optimisticShare: 0.1 },
+      { accuracy: 0.5, optimisticShare: 0.3 },
+    ];
+    const seen: Map<string, Float32Array>[] = [];
+    const check = (rm: RelevanceModel) => {
+      seen.push(snapshot(rm.model));
+      return script[seen.length - 1];
+    };
+    const before = tf.memory().numTensors;
+    const r = runDpo(fx.ctx, stage2, prefs.slice(0, 16), { batchSize: 2, epochs: 1, lr: 2e-3, validate: { every: 2 } }, check);
+    try {
+      expect(r.log).toHaveLength(8);
+      expect(r.curve!.map((c) => c.step)).toEqual([0, 2, 4, 6, 8]);
+      expect(r.bestStep).toBe(4);
+      expect(snapshot(r.model.model)).toEqual(seen[2]);
+      expect(seen[2]).not.toEqual(seen[4]); // the last step's weights differ: the restore did something
+      expect(fx.lines.some((l) => /kept the weights of step 4/.test(l))).toBe(true);
+    } finally {
+      r.model.model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => runDpo(fx.ctx, stage2, prefs.slice(0, 8), { validate: { every: 2 } })).toThrow(/no held-out pairs/);
+  });
+
+  it('pickDpoPoint: lowest optimistic share within the accuracy band; the start when nothing beats it', () => {
+    const p = (step: number, accuracy: number, optimisticShare: number) => ({ step, accuracy, optimisticShare });
+    expect(pickDpoPoint([p(0, 0.5, 0.5), p(20, 0.49, 0.4), p(40, 0.489, 0.2)], 0.01).step).toBe(20);
+    expect(pickDpoPoint([p(0, 0.5, 0.5), p(20, 0.45, 0.1), p(40, 0.5, 0.6)], 0.01).step).toBe(0);
+    expect(pickDpoPoint([p(0, 0.5, 0.5), p(20, 0.6, 0.3), p(40, 0.55, 0.3)], 0.01).step).toBe(20); // ties: the earlier
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { CausalLM } from '../model/lm.ts';
+import { snapshotParams, type CausalLM } from '../model/lm.ts';
 import type { AdamW } from '../train/adamw.ts';
 import { makeBatch, type LMExample, type TokenBatch } from '../train/batch.ts';
 import { batchIndices, makeOptimizer } from '../train/loop.ts';
@@ -73,6 +73,16 @@ export const DpoConfig = z
      * (half the +dpo outputs unparseable on one seed). 0 = plain DPO (TRL's default).
      */
     rpoAlpha: z.number().min(0).default(0),
+    /**
+     * Checkpoint choice on held-out pairs (the pipeline's valid split): every `every` steps, and
+     * before the first, the policy is scored; the weights kept are those with the lowest
+     * optimistic-error share whose accuracy is at most `maxAccuracyDrop` below the start's. A
+     * longer DPO run de-biases more but costs accuracy; this stops where the trade stops paying.
+     */
+    validate: z
+      .object({ every: z.number().int().min(1), maxAccuracyDrop: z.number().min(0).max(1).default(0.01) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type DpoConfig = z.infer<typeof DpoConfig>;
@@ -122,6 +132,28 @@ export function sequenceLogpsOf(model: CausalLM, prefs: readonly PreferencePair[
     out.rejected.set(values.subarray(part.length), i);
   }
   return out;
+}
+
+/** One valid check of the policy during DPO (step 0: the reference, before any update). */
+export interface DpoValidPoint {
+  step: number;
+  accuracy: number;
+  optimisticShare: number;
+}
+
+/** Scores the policy on held-out pairs for DpoConfig.validate. */
+export type DpoValidCheck<M> = (policy: M) => Omit<DpoValidPoint, 'step'>;
+
+/**
+ * The point DpoConfig.validate keeps: the lowest optimistic-error share among points whose accuracy
+ * is within `maxAccuracyDrop` of the start's (ties: the earlier step, nearer the reference).
+ */
+export function pickDpoPoint(curve: readonly DpoValidPoint[], maxAccuracyDrop: number): DpoValidPoint {
+  if (curve.length === 0) throw new Error('pickDpoPoint: no valid checks');
+  const floor = curve[0].accuracy - maxAccuracyDrop - 1e-12;
+  let best = curve[0];
+  for (const p of curve) if (p.accuracy >= floor && p.optimisticShare < best.optimisticShare) best = p;
+  return best;
 }
 
 export interface DpoStepResult {
@@ -185,9 +217,10 @@ export function runDpo(
   policy: RelevanceModel,
   prefs: readonly PreferencePair[],
   cfgInput: DpoConfigInput = {},
-): { model: RelevanceModel; log: DpoStepLog[] } {
-  const r = dpoTrain(ctx, policy.model, policy.tokenizer.padId, prefs, cfgInput);
-  return { model: { ...policy, model: r.model }, log: r.log };
+  check?: DpoValidCheck<RelevanceModel>,
+): { model: RelevanceModel; log: DpoStepLog[]; curve?: DpoValidPoint[]; bestStep?: number } {
+  const r = dpoTrain(ctx, policy.model, policy.tokenizer.padId, prefs, cfgInput, check && ((m) => check({ ...policy, model: m })));
+  return { ...r, model: { ...policy, model: r.model } };
 }
 
 /** runDpo on any causal LM (an imported model's adapters too, hf-cot.ts): `padId` pads its batches. */
@@ -197,8 +230,10 @@ export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
   padId: number,
   prefs: readonly PreferencePair[],
   cfgInput: DpoConfigInput = {},
-): { model: M; log: DpoStepLog[] } {
+  check?: DpoValidCheck<M>,
+): { model: M; log: DpoStepLog[]; curve?: DpoValidPoint[]; bestStep?: number } {
   const cfg = DpoConfig.parse(cfgInput);
+  if (cfg.validate && !check) throw new UserError('DPO: validate is set but no held-out pairs were given to score the policy on');
   if (prefs.length === 0) throw new UserError('DPO: no preference pairs (the policy got every mined pair right, or mining dropped them all)');
   const base = trainConfigFor(ctx, { weightDecay: cfg.weightDecay }, 3);
   const lr = cfg.lr ?? base.lr / 10;
@@ -213,7 +248,17 @@ export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
   ctx.log?.(`dpo: ${prefs.length} pairs, ${steps} steps (${cfg.epochs} epochs of ${perEpoch}), β ${cfg.beta}, lr ${lr}`);
 
   const log: DpoStepLog[] = [];
+  const every = cfg.validate ? cfg.validate.every : 0;
+  const curve: DpoValidPoint[] = [];
+  let best: { point: DpoValidPoint; weights: Map<string, Float32Array> } | undefined;
+  const validAt = (step: number) => {
+    const point = { step, ...check!(model) };
+    curve.push(point);
+    if (pickDpoPoint(curve, cfg.validate!.maxAccuracyDrop) === point) best = { point, weights: snapshotParams(model) };
+    ctx.log?.(`dpo: valid at step ${step}: accuracy ${(100 * point.accuracy).toFixed(1)}%, optimistic share ${(100 * point.optimisticShare).toFixed(1)}%`);
+  };
   try {
+    if (every > 0) validAt(0);
     for (let step = 0; step < steps; step++) {
       if (ctx.signal?.aborted) {
         ctx.log?.(`dpo: interrupted after ${step} of ${steps} steps`);
@@ -225,6 +270,11 @@ export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
       const r = dpoStep(model, optimizer, idx.map((i) => prefs[i]), batchRef, { beta: cfg.beta, lr: learningRate, clipNorm: base.clipNorm, padId, rpoAlpha: cfg.rpoAlpha });
       log.push({ step, epoch: (step + 1) / perEpoch, learning_rate: learningRate, loss: r.loss, grad_norm: r.gradNorm, ...r.metrics });
       ctx.progress?.('dpo', step + 1, steps, { loss: r.loss.toFixed(4), margin: r.metrics['rewards/margins'].toFixed(3) });
+      if (every > 0 && ((step + 1) % every === 0 || step + 1 === steps)) validAt(step + 1);
+    }
+    if (best && best.point !== curve[curve.length - 1]) {
+      model.assignParams(best.weights);
+      ctx.log?.(`dpo: kept the weights of step ${best.point.step} (valid: lowest optimistic share within ${cfg.validate!.maxAccuracyDrop * 100} points of the start's accuracy)`);
     }
   } catch (err) {
     model.dispose();
@@ -232,5 +282,5 @@ export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
   } finally {
     optimizer.dispose();
   }
-  return { model, log };
+  return { model, log, ...(best ? { curve, bestStep: best.point.step } : {}) };
 }

@@ -61,6 +61,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
     if (cfg.pretrain) log('pretrain: not run (the imported model is the base)');
     if (cfg.baselines.crossEncoder.enabled) log('cross_encoder: skipped (it trains its own encoder on a run tokenizer; an imported-model run uses the model’s tokenizer)');
     if (cfg.train.earlyStop) log('train.earlyStop: not applied to adapters on an imported model; every variant trains its full steps');
+    if (cfg.dpo.train.validate) log('dpo.train.validate: not applied to adapters on an imported model; +dpo keeps its last step');
     const evalBatch = Math.min(cfg.eval.batchSize, 16);
     const trainConfig = TrainConfig.parse({
       ...presetFor(cfg.model.preset, base.model.spec.vocabSize).train,
@@ -193,7 +194,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
           await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, policy.model));
           return;
         }
-        const dpo = await timed('dpo', () => dpoTrain(ctx, policy.model.model, padId(policy.model), prefs, cfg.dpo.train));
+        const dpo = await timed('dpo', () => dpoTrain(ctx, policy.model.model, padId(policy.model), prefs, { ...cfg.dpo.train, validate: undefined }));
         const rm: HFRelevanceModel = { ...policy.model, model: dpo.model };
         try {
           training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };

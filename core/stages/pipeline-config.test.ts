@@ -40,7 +40,7 @@ describe('pipeline presets', () => {
     expect(dflt).toMatchObject({
       selection: { balance: 'label' },
       cot: { answerFirst: true, pairs: 'train', control: true },
-      dpo: { mine: { onlyOptimistic: true, answerFirstPrefers: 'grade' }, train: { lr: 4e-6, rpoAlpha: 3 } },
+      dpo: { mine: { onlyOptimistic: true, answerFirstPrefers: 'grade' }, train: { lr: 4e-6, rpoAlpha: 3, validate: { every: 10, maxAccuracyDrop: 0.01 } } },
     });
     expect(dflt.train.subsetBase).toBe('scratch');
     expect(smoke.pretrain).toBeUndefined();

@@ -25,6 +25,7 @@ import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './base
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotPrediction, type CotResult, type CotVariant } from './cot.ts';
+import { predictAtAnswer } from './cot-predict.ts';
 import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
@@ -324,9 +325,11 @@ async function pipelineRun(
         await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
         await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...asked, template: templates.label }));
       } else {
-        const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train));
+        const check = cfg.dpo.train.validate && dpoValidCheck(valid, scheme, policy.rules, cfg.eval);
+        const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train, check || undefined));
         try {
           training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
+          if (dpo.curve) log(`+dpo: checkpoint choice on valid (accuracy / optimistic share) — ${dpo.curve.map((c) => `${c.step}: ${(100 * c.accuracy).toFixed(1)} / ${(100 * c.optimisticShare).toFixed(1)}`).join(', ')}; kept step ${dpo.bestStep}`);
           await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
           await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
           saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
@@ -371,6 +374,22 @@ export function generatedRows(pairs: readonly PairRecord[], variant: string, tem
     ...(kind ? { cot_kind: kind } : {}),
     ...(p.unparseable ? { raw: p.raw } : {}),
   }));
+}
+
+/**
+ * DpoConfig.validate's check on the valid split: the policy's grades as the +dpo variant will be
+ * read (at the answer for an answer-first layout, else by generation), as accuracy and
+ * optimistic-error share.
+ */
+function dpoValidCheck(valid: readonly PairRecord[], scheme: LabelScheme, rules: string | undefined, ev: PipelineConfig['eval']) {
+  const gold = valid.map((p) => p.label);
+  return (rm: RelevanceModel) => {
+    const labels = rm.template.answerFirst
+      ? predictAtAnswer(rm, valid, { rules, maxNewTokens: ev.maxNewTokens, batchSize: ev.batchSize })
+      : predictWithRationale(rm, valid, { rules, maxNewTokens: ev.maxNewTokens }).map((p) => p.label);
+    const m = computeMetrics('+dpo (valid)', gold, labels, scheme);
+    return { accuracy: m.accuracy, optimisticShare: m.optimistic_error_share };
+  };
 }
 
 /**

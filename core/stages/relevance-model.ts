@@ -6,6 +6,7 @@ import { getScheme, type LabelScheme } from '../data/labels.ts';
 import { DecoderLM } from '../model/gpt.ts';
 import type { ModelConfig, TrainConfig } from '../model/config.ts';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
+import { snapshotParams } from '../model/lm.ts';
 import type { AdamW } from '../train/adamw.ts';
 import type { LMExample } from '../train/batch.ts';
 import { trainLM, type TrainHooks } from '../train/loop.ts';
@@ -145,18 +146,12 @@ export function trainLabelModel(
     const score = v.score(gold, predictLabels(rm, v.pairs, v.batchSize).map((p) => p.label));
     curve.push({ step: at, score });
     if (!best || score > best.score) {
-      best = { step: at, score, weights: snapshot(model) };
+      best = { step: at, score, weights: snapshotParams(model) };
       since = 0;
     } else if (++since >= v.patience) break;
   }
   if (best && best.step !== curve[curve.length - 1].step) model.assignParams(best.weights);
   return { rm, losses, optimizer: optimizer!, curve, bestStep: best?.step };
-}
-
-function snapshot(model: DecoderLM): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [name, v] of model.params()) out.set(name, (v.dataSync() as Float32Array).slice());
-  return out;
 }
 
 /** Scores every pair: one forward pass per batch, argmax over the scheme's label tokens. */
