@@ -6,6 +6,7 @@ import { attnContext, attnScores } from './native-attention.ts';
 import { nativeDecodeStep } from './native-decode.ts';
 import { dropout as dropoutOp } from './native-dropout.ts';
 import { Rng, hash32, hashString } from '../util/rng.ts';
+import { snapshotParams } from './lm.ts';
 
 /**
  * A GPT-style decoder (nanoGPT's shape): token + learned position embeddings, pre-LN blocks of
@@ -462,10 +463,8 @@ export class DecoderLM {
   /** A new model with this config and these weights in variables of its own: training it leaves this one alone. */
   clone(): DecoderLM {
     const copy = new DecoderLM(this.config);
-    const values = new Map<string, Float32Array>();
     // A copy: a backend may hand out its own buffer, and an in-place kernel must not reach the original.
-    for (const [name, v] of this.vars) values.set(name, (v.dataSync() as Float32Array).slice());
-    copy.assignParams(values);
+    copy.assignParams(snapshotParams(this));
     return copy;
   }
 

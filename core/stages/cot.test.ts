@@ -6,6 +6,7 @@ import { generateDataset } from '../data/synth/generate.ts';
 import { initBackend } from '../model/backend.ts';
 import { ModelConfig, TrainConfig } from '../model/config.ts';
 import { DecoderLM } from '../model/gpt.ts';
+import { snapshotParams } from '../model/lm.ts';
 import { fromDataTeacher } from '../teachers/from-data.ts';
 import { RuleTeacher } from '../teachers/rules.ts';
 import type { RationaleRequest, Teacher } from '../teachers/teacher.ts';
@@ -210,8 +211,8 @@ describe('CotConfig and helpers', () => {
 });
 
 describe('runCot (smoke preset sizes, plumbing only)', () => {
-  const snapshot = (m: DecoderLM) => [...m.params().values()].map((v) => (v.dataSync() as Float32Array).slice());
-  const differs = (a: Float32Array[], b: Float32Array[]) => a.some((x, i) => x.some((v, j) => v !== b[i][j]));
+  const snapshot = snapshotParams;
+  const differs = (a: Map<string, Float32Array>, b: Map<string, Float32Array>) => [...a].some(([name, x]) => x.some((v, j) => v !== b.get(name)![j]));
 
   it('sequential: +ee, +ra, +dr checkpoints, each continuing the previous one; base untouched; no tensor leaks', async () => {
     const baseBefore = snapshot(base.model);

@@ -7,6 +7,7 @@ import { LREF5 } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
 import { generateDataset } from '../data/synth/index.ts';
 import { DecoderLM } from '../model/gpt.ts';
+import { snapshotParams } from '../model/lm.ts';
 import { presetFor } from '../model/presets.ts';
 import { loadTemplate, type PromptTemplate } from '../text/prompts.ts';
 import { labelToken, type Tokenizer } from '../text/tokenizer.ts';
@@ -50,7 +51,7 @@ export function dpoFixture(n = 50, seed = 7, templateId = 'label'): DpoFixture {
 export function craftedLabelModel(fx: DpoFixture, logits: Record<string, number>): RelevanceModel {
   const { tok } = fx;
   const model = new DecoderLM({ ...fx.ctx.modelConfig, seed: 5 });
-  const values = new Map([...model.params()].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
+  const values = snapshotParams(model);
   const D = model.config.dModel;
   const emb = values.get('tok_emb')!;
   for (let v = 0; v < tok.vocabSize; v++) emb[v * D] = -10;
@@ -60,6 +61,3 @@ export function craftedLabelModel(fx: DpoFixture, logits: Record<string, number>
   model.assignParams(values);
   return { model, tokenizer: tok, scheme: LREF5, template: fx.template };
 }
-
-/** Parameter values as plain arrays (to compare models before and after training). */
-export { snapshotParams as snapshot } from '../model/lm.ts';

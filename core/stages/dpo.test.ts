@@ -6,7 +6,8 @@ import { TrainConfig } from '../model/config.ts';
 import { makeOptimizer } from '../train/loop.ts';
 import { sequenceLogProbs } from '../train/step.ts';
 import { UserError } from '../util/errors.ts';
-import { dpoFixture, snapshot, type DpoFixture } from './dpo-fixture.ts';
+import { snapshotParams as snapshot } from '../model/lm.ts';
+import { dpoFixture, type DpoFixture } from './dpo-fixture.ts';
 import {
   DpoConfig,
   dpoStep,

@@ -248,17 +248,17 @@ export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
   ctx.log?.(`dpo: ${prefs.length} pairs, ${steps} steps (${cfg.epochs} epochs of ${perEpoch}), β ${cfg.beta}, lr ${lr}`);
 
   const log: DpoStepLog[] = [];
-  const every = cfg.validate ? cfg.validate.every : 0;
+  const validate = cfg.validate && check ? { ...cfg.validate, check } : undefined;
   const curve: DpoValidPoint[] = [];
   let best: { point: DpoValidPoint; weights: Map<string, Float32Array> } | undefined;
-  const validAt = (step: number) => {
-    const point = { step, ...check!(model) };
+  const validAt = (v: NonNullable<typeof validate>, step: number) => {
+    const point = { step, ...v.check(model) };
     curve.push(point);
-    if (pickDpoPoint(curve, cfg.validate!.maxAccuracyDrop) === point) best = { point, weights: snapshotParams(model) };
+    if (pickDpoPoint(curve, v.maxAccuracyDrop) === point) best = { point, weights: snapshotParams(model) };
     ctx.log?.(`dpo: valid at step ${step}: accuracy ${(100 * point.accuracy).toFixed(1)}%, optimistic share ${(100 * point.optimisticShare).toFixed(1)}%`);
   };
   try {
-    if (every > 0) validAt(0);
+    if (validate) validAt(validate, 0);
     for (let step = 0; step < steps; step++) {
       if (ctx.signal?.aborted) {
         ctx.log?.(`dpo: interrupted after ${step} of ${steps} steps`);
@@ -270,11 +270,11 @@ export function dpoTrain<M extends Omit<CausalLM, 'clone'> & { clone(): M }>(
       const r = dpoStep(model, optimizer, idx.map((i) => prefs[i]), batchRef, { beta: cfg.beta, lr: learningRate, clipNorm: base.clipNorm, padId, rpoAlpha: cfg.rpoAlpha });
       log.push({ step, epoch: (step + 1) / perEpoch, learning_rate: learningRate, loss: r.loss, grad_norm: r.gradNorm, ...r.metrics });
       ctx.progress?.('dpo', step + 1, steps, { loss: r.loss.toFixed(4), margin: r.metrics['rewards/margins'].toFixed(3) });
-      if (every > 0 && ((step + 1) % every === 0 || step + 1 === steps)) validAt(step + 1);
+      if (validate && ((step + 1) % validate.every === 0 || step + 1 === steps)) validAt(validate, step + 1);
     }
-    if (best && best.point !== curve[curve.length - 1]) {
+    if (validate && best && best.point !== curve[curve.length - 1]) {
       model.assignParams(best.weights);
-      ctx.log?.(`dpo: kept the weights of step ${best.point.step} (valid: lowest optimistic share within ${cfg.validate!.maxAccuracyDrop * 100} points of the start's accuracy)`);
+      ctx.log?.(`dpo: kept the weights of step ${best.point.step} (valid: lowest optimistic share within ${validate.maxAccuracyDrop * 100} points of the start's accuracy)`);
     }
   } catch (err) {
     model.dispose();

@@ -7,6 +7,7 @@ import type { PairRecord } from '../../data/schema.ts';
 import type { ModelConfig, TrainConfig } from '../../model/config.ts';
 import { EncoderClassifier } from '../../model/encoder.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.ts';
+import { snapshotParams } from '../../model/lm.ts';
 import { batchIndices, makeOptimizer } from '../../train/loop.ts';
 import { lrAt } from '../../train/schedule.ts';
 import { optimizeStep } from '../../train/step.ts';
@@ -197,8 +198,7 @@ export function loadCrossEncoder(dir: string): CrossEncoder {
   const scheme = getScheme(head.scheme);
   const { causal: _causal, ...encoder } = loaded.model.config;
   const clf = new EncoderClassifier({ encoder, numClasses: scheme.labels.length, pooling: head.pooling });
-  const values = new Map<string, Float32Array>();
-  for (const [name, v] of loaded.model.params()) values.set(name, Float32Array.from(v.dataSync()));
+  const values = snapshotParams(loaded.model);
   loaded.model.dispose();
   clf.encoder.assignParams(values);
   const params = clf.params();
