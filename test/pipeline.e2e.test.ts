@@ -143,6 +143,31 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(run.run.notes.filter((l) => /^prompts \((train|test)\): label template, vocabulary \d+: .* cut to fit a context of 128$/.test(l))).toHaveLength(2);
   });
 
+  it('a split without valid pairs runs to the end: DPO skips its checkpoint choice as label SFT skips early stopping', { timeout: 300_000 }, async () => {
+    const config = join(root, 'no-valid.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        preset: 'smoke',
+        split: { train: 0.8, valid: 0, test: 0.2 },
+        train: { steps: 12, earlyStop: { every: 4, patience: 2 } },
+        selection: { auxSteps: 8 },
+        cot: { steps: 4, answerFirst: true },
+        dpo: { minePairs: 16, train: { validate: { every: 2 } } },
+        baselines: { crossEncoder: { steps: 4 } },
+      }),
+    );
+    const out = join(root, 'no-valid');
+    const io = bufferIO();
+    expect(await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', out, '--json'], io)).toBe(0);
+    expect(io.stderr.join('\n')).toBe('');
+    const run = readRun(out);
+    expect(run.run.data.split.valid).toBe(0);
+    expect(run.metrics.variants.map((m) => m.name)).toContain('+dpo');
+    expect(run.run.notes.some((l) => l.startsWith('eval: the split has no valid pairs'))).toBe(true);
+    expect(run.run.notes.some((l) => l.startsWith('+dpo: checkpoint choice on valid'))).toBe(false);
+  });
+
   it('refuses to overwrite a finished run', async () => {
     const io = bufferIO();
     const out = join(root, 'run');

@@ -325,8 +325,10 @@ async function pipelineRun(
         await timed('eval/+dpo', () => recordGenerated('+dpo', asked, policy!.rules));
         await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...asked, template: templates.label }));
       } else {
-        const check = cfg.dpo.train.validate && dpoValidCheck(valid, scheme, policy.rules, cfg.eval);
-        const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, cfg.dpo.train, check || undefined));
+        // As train.earlyStop: no valid pairs, no checkpoint choice (the run's notes already say nothing could be chosen).
+        const dpoCfg = valid.length > 0 ? cfg.dpo.train : { ...cfg.dpo.train, validate: undefined };
+        const check = dpoCfg.validate ? dpoValidCheck(valid, scheme, policy.rules, cfg.eval) : undefined;
+        const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, dpoCfg, check));
         try {
           training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
           if (dpo.curve) log(`+dpo: checkpoint choice on valid (accuracy / optimistic share) — ${dpo.curve.map((c) => `${c.step}: ${(100 * c.accuracy).toFixed(1)} / ${(100 * c.optimisticShare).toFixed(1)}`).join(', ')}; kept step ${dpo.bestStep}`);
