@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LREF5, WANDS3 } from '../data/labels.ts';
-import { computeMetrics, MetricsRecord } from './metrics.ts';
+import { computeMetrics, macroF1FromCounts, MetricsRecord } from './metrics.ts';
 
 describe('computeMetrics', () => {
   it('matches a hand-computed LREF-5 case with optimistic, pessimistic and unparseable errors', () => {
@@ -127,5 +127,12 @@ describe('computeMetrics', () => {
     expect(() => computeMetrics('x', ['Exact'], [], LREF5)).toThrow(/1 gold labels but 0 predictions/);
     expect(() => computeMetrics('x', [], [], LREF5)).toThrow(/no predictions/);
     expect(() => computeMetrics('x', ['Exact'], ['Partial'], LREF5)).toThrow(/"Partial" is not in scheme lref5/);
+  });
+});
+
+describe('macroF1FromCounts', () => {
+  it('averages F1 over classes present in gold or prediction', () => {
+    // class 0: tp 2, gold 3, pred 2 → 0.8; class 1: tp 1, gold 1, pred 2 → 2/3; class 2 absent
+    expect(macroF1FromCounts([2, 1, 0], [3, 1, 0], [2, 2, 0])).toBeCloseTo((0.8 + 2 / 3) / 2, 12);
   });
 });

@@ -137,3 +137,19 @@ export function computeMetrics(
     unparseable_rate: unparseable / n,
   };
 }
+
+/**
+ * Macro-F1 from per-class counts, averaged over the classes that occur in gold or prediction (as
+ * scikit-learn does by default). F1_c = 2·TP / (gold_c + pred_c).
+ */
+export function macroF1FromCounts(tp: readonly number[], goldCount: readonly number[], predCount: readonly number[]): number {
+  let sum = 0;
+  let classes = 0;
+  for (let c = 0; c < tp.length; c++) {
+    const denom = goldCount[c] + predCount[c];
+    if (denom === 0) continue;
+    sum += (2 * tp[c]) / denom;
+    classes++;
+  }
+  return classes ? sum / classes : 0;
+}

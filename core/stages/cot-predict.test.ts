@@ -32,7 +32,7 @@ let rm: RelevanceModel;
 beforeAll(async () => {
   const backend = await initBackend('wasm');
   tok = trainRunTokenizer(four, [ee, label], 420, rationales);
-  const modelConfig = ModelConfig.parse({ vocabSize: tok.vocabSize, contextLength: 128, dModel: 48, nHeads: 2, nLayers: 2, dropout: 0, seed: 5 });
+  const modelConfig = ModelConfig.parse({ vocabSize: tok.vocabSize, contextLength: 192, dModel: 48, nHeads: 2, nLayers: 2, dropout: 0, seed: 5 });
   const ctx: StageContext = { tokenizer: tok, scheme: LREF5, modelConfig, trainConfig: TrainConfig.parse({}), seed: 1, backend };
   const examples = cotExamples(ctx, 'ee', four, four.map((p, i) => ({ pair_id: p.pair_id, kind: 'ee', rationale: rationales[i] })), ee);
   const model = new DecoderLM(modelConfig);

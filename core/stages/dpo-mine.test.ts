@@ -136,7 +136,7 @@ describe('minePreferences on a crafted label model', () => {
       // query shortened from its end to fit the smoke context.
       const unmarked = rec.prompt.replaceAll(HIGHLIGHT_TOKEN, '');
       const query = fx.pairs.find((p) => p.pair_id === prefs[i].pair_id)!.query;
-      const shownQuery = unmarked.slice('<bos><query>'.length, unmarked.indexOf('<product>'));
+      const shownQuery = unmarked.slice('<bos><query>'.length, unmarked.indexOf('<sep>'));
       expect(shownQuery.length).toBeGreaterThan(1);
       expect(` ${query.toLowerCase()}`.startsWith(shownQuery)).toBe(true);
       // (with one mark per word the prompts are shorter, so some product text may now survive the cut)
@@ -151,8 +151,9 @@ describe('minePreferences on a CoT model (beam search)', () => {
   it('takes the rationale+label beams: rejected parses to the wrong top-1, chosen to the gold label', async () => {
     await initBackend('wasm');
     const fx = dpoFixture(40, 9, 'ee');
-    // 48 positions (not the smoke preset's 32) so the prompt leaves room for a rationale.
-    const C = 48;
+    // 80 positions (not the smoke preset's 32) so the prompt, with its {match} line, leaves room for
+    // a rationale. (At 64 this toy model's second beam was a bare <eos> on every pair: no gold beam.)
+    const C = 80;
     // 13 new tokens hold "<rationale> other brand<answer><L:x><eos>" (13 tokens at this vocabulary);
     // one more of slack: with one <hl> per word the prompts changed, and one gold beam of the tiny
     // model spelt "other" as "fither", a piece longer, and ran out of room before <eos>.
@@ -196,7 +197,7 @@ describe('minePreferences on a CoT model (beam search)', () => {
     await initBackend('wasm');
     const fx = dpoFixture(40, 9, 'ee');
     const template = { ...fx.template, answerFirst: true };
-    const C = 48;
+    const C = 80;
     const maxNewTokens = 14;
     // The same 4:1 prior as above, answer first: "<answer><L:x><rationale> why<eos>".
     const answers = fx.pairs.map((_, i) => (i % 5 === 4 ? { label: 'Marginal', why: 'other brand' } : { label: 'Significant', why: 'fits' }));

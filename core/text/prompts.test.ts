@@ -65,17 +65,19 @@ describe('templates', () => {
 describe('renderPrompt', () => {
   it('fills placeholders and keeps optional groups only when they have a value', () => {
     expect(renderPrompt(templates.label, pair)).toBe(
-      "<bos><query> nike running shoes women red<product> Nike Women's Running Shoe, Nike, Shoes > Running; color: blue; size: 8<answer>",
+      "<bos><query> nike running shoes women red<sep> title 4/5, product 4/5<product> Nike Women's Running Shoe, Nike, Shoes > Running; color: blue; size: 8<answer>",
     );
     // no brand/category/attributes: their "[, …]" groups vanish; whitespace runs collapse
-    expect(renderPrompt(templates.label, bare)).toBe('<bos><query> coffee maker<product> Drip Coffee Maker 12 cup<answer>');
+    expect(renderPrompt(templates.label, bare)).toBe('<bos><query> coffee maker<sep> title 2/2, product 2/2<product> Drip Coffee Maker 12 cup<answer>');
+    // {match}: the query's distinct words found in the title, and in title + brand + category + attributes
+    expect(renderPrompt(templates.label, { query: 'blue nike shoes', title: 'Nike shoe', attributes: { color: 'Blue' } })).toContain('<sep> title 2/3, product 3/3<product>');
   });
 
   it('puts the rules (default or given) and the wrong decision into RA and DR prompts', () => {
-    expect(renderPrompt(templates.ra, bare)).toMatch(/^<bos><rules> Exact: all met\. .*Irrelevant: unrelated\.<query> coffee maker<product>/);
-    expect(renderPrompt(templates.ra, bare, { rules: 'R' })).toBe('<bos><rules> R<query> coffee maker<product> Drip Coffee Maker 12 cup');
+    expect(renderPrompt(templates.ra, bare)).toMatch(/^<bos><rules> Exact: all met\. .*Irrelevant: unrelated\.<query> coffee maker<sep> title 2\/2, product 2\/2<product>/);
+    expect(renderPrompt(templates.ra, bare, { rules: 'R' })).toBe('<bos><rules> R<query> coffee maker<sep> title 2/2, product 2/2<product> Drip Coffee Maker 12 cup');
     expect(renderPrompt(templates.dr, bare, { wrong_label: 'Exact', scheme: LREF5 })).toBe(
-      '<bos><wrong><L:Exact><query> coffee maker<product> Drip Coffee Maker 12 cup',
+      '<bos><wrong><L:Exact><query> coffee maker<sep> title 2/2, product 2/2<product> Drip Coffee Maker 12 cup',
     );
     expect(() => renderPrompt(templates.dr, bare, { wrong_label: 'E', scheme: LREF5 })).toThrow(/not a label of scheme lref5/);
   });
@@ -92,7 +94,7 @@ describe('renderPrompt', () => {
     const ids = encodePrompt(tok, plain, evil);
     expect(tok.decode(ids)).toBe(renderPrompt(plain, evil));
     const specials = ids.filter((id) => tok.isSpecial(id)).map((id) => tok.tokenText(id));
-    expect(specials).toEqual(['<bos>', '<query>', '<product>', '<answer>']);
+    expect(specials).toEqual(['<bos>', '<query>', '<sep>', '<product>', '<answer>']);
     // the space after <query> joins the first word: " coffee" " maker", not " " "coffee" " maker"
     const q = encodePrompt(tok, parseTemplate({ id: 'q', version: 1, kind: 'label', prompt: '<query> {query}' }), bare);
     expect(q.slice(1).map((id) => tok.tokenText(id))).toEqual([' coffee', ' maker']);
@@ -111,7 +113,8 @@ describe('highlight (shared query–product terms)', () => {
     // "running" and "shoes" on both sides: four marks, one before each occurrence's first piece.
     expect(ids.filter((id) => id === hl)).toHaveLength(4);
     const text = tok.decode(ids);
-    expect(text).toContain('<query> red<hl> running<hl> shoes<product> Nike<hl> running<hl> shoes, Blue');
+    // the {match} line after <sep> belongs to neither side and gets no marks
+    expect(text).toContain('<query> red<hl> running<hl> shoes<sep> title 2/3, product 2/3<product> Nike<hl> running<hl> shoes, Blue');
   });
 
   it('puts one mark on a word split into many pieces, and none on punctuation', () => {
@@ -125,7 +128,7 @@ describe('highlight (shared query–product terms)', () => {
     expect(p - q - 1).toBeGreaterThan(6); // many pieces …
     // … yet marks only on the shared words "zqxv", "unlockedzz" and "phone" on each side ("-" is punctuation)
     expect(ids.filter((id) => id === hl)).toHaveLength(6);
-    expect(tok.decode(ids)).toContain('<query><hl> zqxv-<hl>unlockedzz<hl> phone<product><hl> phone<hl> zqxv-<hl>unlockedzz, 64gb<answer>');
+    expect(tok.decode(ids)).toContain('<query><hl> zqxv-<hl>unlockedzz<hl> phone<sep> title 3/3, product 3/3<product><hl> phone<hl> zqxv-<hl>unlockedzz, 64gb<answer>');
   });
 
   it('leaves a prompt without both <query> and <product> unchanged', () => {
@@ -170,12 +173,12 @@ describe('fitToContext', () => {
     expect(fit.dropped).toBe(p.length + c.length - 128);
     expect(fit.completionIds).toEqual(c);
     const text = tok.decode(fit.promptIds);
-    expect(text.startsWith("<bos><query> nike running shoes women red<product> Nike Women's Running Shoe, Nike")).toBe(true);
+    expect(text.startsWith("<bos><query> nike running shoes women red<sep> title 4/5, product 4/5<product> Nike Women's Running Shoe, Nike")).toBe(true);
     expect(text.endsWith('<answer>')).toBe(true);
   });
 
   it('shaves the longest of product, rules and rationale first', () => {
-    // ctx 40 on an RA example: prompt = 3 markers + rules R + query Q + product P tokens,
+    // ctx 40 on an RA example: prompt = 5 markers + rules R + query Q + match line M + product P tokens,
     // completion = 4 specials + rationale T. Longest-first ends with the three lengths within 1.
     const p = encodePrompt(tok, templates.ra, long);
     const c = encodeCompletion(tok, templates.ra, 'Exact', 'the product type matches '.repeat(10));
@@ -188,10 +191,12 @@ describe('fitToContext', () => {
       return end - at - 1;
     };
     const q = spanLen(p, '<query>');
+    const m = spanLen(p, '<sep>');
     expect(spanLen(fit.promptIds, '<query>')).toBe(q);
+    expect(spanLen(fit.promptIds, '<sep>')).toBe(m);
     const lens = [spanLen(fit.promptIds, '<product>'), spanLen(fit.promptIds, '<rules>'), spanLen(fit.completionIds, '<rationale>')];
-    // 40 = 4 prompt specials (<bos><rules><query><product>) + q + 4 completion specials + sum(lens)
-    expect(lens.reduce((a, b) => a + b)).toBe(40 - 8 - q);
+    // 40 = 5 prompt specials (<bos><rules><query><sep><product>) + q + m + 4 completion specials + sum(lens)
+    expect(lens.reduce((a, b) => a + b)).toBe(40 - 9 - q - m);
     expect(Math.max(...lens) - Math.min(...lens)).toBeLessThanOrEqual(1);
     expect(fit.completionIds.slice(-3)).toEqual([tok.tokenId('<answer>'), tok.tokenId('<L:Exact>'), tok.eosId]);
   });

@@ -6,6 +6,7 @@ import { UserError, inputError } from '../util/errors.ts';
 import type { LabelScheme } from '../data/labels.ts';
 import type { PairRecord } from '../data/schema.ts';
 import { labelToken, type Tokenizer } from './tokenizer.ts';
+import { queryCoverage } from './words.ts';
 
 /**
  * Prompt templates are user-editable JSON (templates/*.json) with named placeholders. The
@@ -22,13 +23,17 @@ import { labelToken, type Tokenizer } from './tokenizer.ts';
  *   <name>     a special token of the tokenizer (e.g. <query>); every other character is plain text
  *   \x         the character x literally (for "\[", "\{", "\<")
  * Placeholder values are always plain text: a title containing "<eos>" cannot inject a token.
+ * {match} is computed, not read: how many of the query's distinct words the title and the product
+ * text contain ("title 1/3, product 2/3", search words of words.ts; empty for a query without
+ * words). It puts the lexical baseline's coverage features into the prompt as text, the way
+ * Askari et al. (ECIR 2023) inject BM25 scores into a cross-encoder's input.
  */
 
 export const TemplateKind = z.enum(['label', 'ee', 'ra', 'dr']);
 export type TemplateKind = z.infer<typeof TemplateKind>;
 
 export const PLACEHOLDERS = [
-  'query', 'title', 'brand', 'category', 'attributes', 'description', 'labels', 'rules', 'wrong_label',
+  'query', 'title', 'brand', 'category', 'attributes', 'description', 'labels', 'rules', 'wrong_label', 'match',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
@@ -364,7 +369,13 @@ function placeholderValues(template: PromptTemplate, pair: PromptPair, extras: P
     labels: normalise(extras.scheme ? extras.scheme.labels.join(', ') : d.labels),
     rules: normalise(extras.rules ?? d.rules),
     wrong_label: normalise(wrong),
+    match: matchLine(pair),
   };
+}
+
+function matchLine(pair: PromptPair): string {
+  const c = queryCoverage(pair);
+  return c.queryWords === 0 ? '' : `title ${c.inTitle}/${c.queryWords}, product ${c.inProduct}/${c.queryWords}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * Okapi BM25 (Robertson & Zaragoza, "The Probabilistic Relevance Framework: BM25 and Beyond", 2009)
- * and the tokeniser the lexical baseline shares with it.
+ * over the search words of core/text/words.ts.
  *
  *   score(q, d) = Σ_{t ∈ q} idf(t) · tf(t,d)·(k1 + 1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl))
  *   idf(t)      = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
@@ -27,29 +27,6 @@ export interface Bm25Stats {
   avgDocLen: number;
   /** document frequency: in how many documents each term occurs */
   df: Map<string, number>;
-}
-
-/**
- * Lower-cases, splits on anything that is not a letter or digit, and strips plural endings:
- * "Batteries" → "battery", "boxes" → "box", "glasses" → "glass", "shoes" → "shoe", but "glass",
- * "bus", "this" and "3s" are left alone. Light on purpose: a full stemmer (Porter) merges words
- * product search keeps apart ("organic"/"organ").
- */
-export function tokenize(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((t) => t.length > 0)
-    .map(stemPlural);
-}
-
-export function stemPlural(t: string): string {
-  if (t.length <= 3 || /\d/.test(t)) return t;
-  if (t.endsWith('ies') && t.length > 4) return `${t.slice(0, -3)}y`;
-  if (t.endsWith('sses')) return t.slice(0, -2);
-  if (/(?:ches|shes|xes|zzes)$/.test(t)) return t.slice(0, -2);
-  if (t.endsWith('s') && !/(?:ss|us|is)$/.test(t)) return t.slice(0, -1);
-  return t;
 }
 
 /** Statistics of a corpus of tokenised documents. */

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { LabelScheme } from '../../data/labels.ts';
 import type { PairRecord } from '../../data/schema.ts';
+import { macroF1FromCounts } from '../../eval/metrics.ts';
 import { UserError } from '../../util/errors.ts';
-import { BM25_B, BM25_K1, bm25, bm25UpperBound, bm25Stats, tokenize, type Bm25Stats } from './bm25.ts';
+import { productText, queryCoverage, tokenize } from '../../text/words.ts';
+import { BM25_B, BM25_K1, bm25, bm25UpperBound, bm25Stats, type Bm25Stats } from './bm25.ts';
 
 /**
  * The lexical baseline: no neural model, just word overlap. It is the floor every LREF variant
@@ -45,21 +47,15 @@ export interface LexicalFeatures {
   title_coverage: number;
 }
 
-export function productText(pair: PairRecord): string {
-  return [pair.title, pair.brand ?? '', pair.category ?? '', ...Object.values(pair.attributes ?? {})].join(' ');
-}
-
 function features(stats: Bm25Stats, k1: number, b: number, pair: PairRecord): LexicalFeatures {
   const query = [...new Set(tokenize(pair.query))];
   if (query.length === 0) return { bm25: 0, coverage: 0, title_coverage: 0 };
-  const doc = tokenize(productText(pair));
-  const docSet = new Set(doc);
-  const titleSet = new Set(tokenize(pair.title));
   const max = bm25UpperBound(stats, query, { k1, b });
+  const cover = queryCoverage(pair);
   return {
-    bm25: max > 0 ? bm25(stats, query, doc, { k1, b }) / max : 0,
-    coverage: query.filter((t) => docSet.has(t)).length / query.length,
-    title_coverage: query.filter((t) => titleSet.has(t)).length / query.length,
+    bm25: max > 0 ? bm25(stats, query, tokenize(productText(pair)), { k1, b }) / max : 0,
+    coverage: cover.inProduct / cover.queryWords,
+    title_coverage: cover.inTitle / cover.queryWords,
   };
 }
 
@@ -140,22 +136,6 @@ export function gradeOf(thresholds: readonly number[], score: number): number {
 }
 
 // ---------------------------------------------------------------- threshold search
-
-/**
- * Macro-F1 from per-class counts, averaged over the classes that occur in gold or prediction (as
- * scikit-learn does by default). F1_c = 2·TP / (gold_c + pred_c).
- */
-export function macroF1FromCounts(tp: readonly number[], goldCount: readonly number[], predCount: readonly number[]): number {
-  let sum = 0;
-  let classes = 0;
-  for (let c = 0; c < tp.length; c++) {
-    const denom = goldCount[c] + predCount[c];
-    if (denom === 0) continue;
-    sum += (2 * tp[c]) / denom;
-    classes++;
-  }
-  return classes ? sum / classes : 0;
-}
 
 /**
  * Chooses k − 1 ordered thresholds on `scores` (higher = more relevant; gold 0 = best grade) to
