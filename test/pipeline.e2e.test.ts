@@ -9,7 +9,7 @@ import { LREF5 } from '../core/data/labels.ts';
 import { PredictionRecord } from '../core/runs/schema.ts';
 import { readRun } from '../core/runs/store.ts';
 import { pipelineConfigOf } from '../core/stages/pipeline-config.ts';
-import { loadRelevanceModel } from '../core/stages/relevance-model.ts';
+import { loadRelevanceModel, predictLabels } from '../core/stages/relevance-model.ts';
 
 /**
  * `lref pipeline` end to end, in-process: the smoke preset with fewer steps per stage (the data,
@@ -29,12 +29,12 @@ const MODELS = VARIANTS.filter((v) => !v.endsWith(':scored'));
 /**
  * The first SFT losses of the smoke preset on wasm (seed 1): any drift in data, tokenizer, init or
  * step shows here. A deliberate change upstream means re-recording them (from run.json's training);
- * last recorded after the <hl> marks went from one per shared token to one per shared word (issue 11):
- * the prompts have fewer marks, so every trace moved. Checked: the commit before it (cot control
- * pairs / lref study) still reproduces the previous trace, [5.9551, 5.9027, 5.7527, 5.5305].
+ * last recorded when the built-in templates gained the {match} line (issue 11): every prompt
+ * changed, so every trace moved. Checked: the commit before it still reproduces the previous
+ * trace, [5.9569, 5.9312, 5.7495, 5.5734] and [1.6239, 1.6055, 1.5779].
  */
-const GOLDEN_SFT_ALL = [5.956892967224121, 5.931217670440674, 5.749464511871338, 5.573385715484619];
-const GOLDEN_CROSS_ENCODER = [1.6238603591918945, 1.605512022972107, 1.577889323234558];
+const GOLDEN_SFT_ALL = [5.953120708465576, 5.876944065093994, 5.732128620147705, 5.5696821212768555];
+const GOLDEN_CROSS_ENCODER = [1.6307803392410278, 1.6067633628845215, 1.5701252222061157];
 
 describe('lref pipeline (smoke, fewer steps)', () => {
   // Every variant is evaluated on valid as well as test, so CoT generation runs twice: ~55 s alone,
@@ -122,6 +122,16 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(ee.template.answerFirst).toBe(true);
     expect(ee.card.provenance.run_id).toBe(run.run.id);
     ee.model.dispose();
+    // Every scored variant's decision rule was fitted on valid and logged; a label model carries its
+    // rule, so the saved sft_all, asked on test, gives exactly the grades in predictions.jsonl.
+    for (const v of ['cross_encoder', 'sft_all', 'sft_selected', '+label', '+ee:scored', '+dpo:scored']) {
+      expect(run.run.notes.some((l) => l.startsWith(`${v}: decision rule on valid — offsets `))).toBe(true);
+    }
+    const sftAll = loadRelevanceModel(join(out, 'checkpoints', 'sft_all'));
+    expect(sftAll.decision).toMatchObject({ fitted_on: 'valid', n: run.run.data.split.valid });
+    expect(sftAll.decision!.offsets).toHaveLength(LREF5.labels.length);
+    expect(predictLabels(sftAll, run.pairs).map((p) => p.label)).toEqual(run.predictions.filter((p) => p.variant === 'sft_all').map((p) => p.label));
+    sftAll.model.dispose();
 
     // The golden trace (see GOLDEN_*), and the loss traces' lengths.
     const t = run.run.training;
@@ -166,6 +176,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(run.metrics.variants.map((m) => m.name)).toContain('+dpo');
     expect(run.run.notes.some((l) => l.startsWith('eval: the split has no valid pairs'))).toBe(true);
     expect(run.run.notes.some((l) => l.startsWith('+dpo: checkpoint choice on valid'))).toBe(false);
+    expect(run.run.notes.some((l) => l.includes('decision rule on valid'))).toBe(false);
   });
 
   it('refuses to overwrite a finished run', async () => {

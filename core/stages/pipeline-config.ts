@@ -163,9 +163,14 @@ export const PipelineConfig = z
         maxNewTokens: z.number().int().min(4).default(64),
         /** prompts per scoring forward pass */
         batchSize: z.number().int().min(1).default(64),
+        /**
+         * How a scored variant's grade probabilities become a grade: "valid-macro-f1" fits one
+         * offset per grade on valid (eval/decision.ts; valid figures out of fold), "argmax" does not.
+         */
+        decision: z.enum(['valid-macro-f1', 'argmax']).default('valid-macro-f1'),
       })
       .strict()
-      .default({ maxNewTokens: 64, batchSize: 64 }),
+      .default({ maxNewTokens: 64, batchSize: 64, decision: 'valid-macro-f1' }),
   })
   .strict();
 export type PipelineConfig = z.infer<typeof PipelineConfig>;

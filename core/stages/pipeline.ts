@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairRecord } from '../data/schema.ts';
-import { getScheme, type LabelScheme } from '../data/labels.ts';
+import { getScheme, labelIndex, type LabelScheme } from '../data/labels.ts';
 import { loadDataset } from '../data/load.ts';
 import { sample, splitByQuery } from '../data/split.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
+import { decideGrade, fitDecisionOnValid, type GradeDecision } from '../eval/decision.ts';
 import { ModelConfig, TrainConfig } from '../model/config.ts';
 import { DecoderLM } from '../model/gpt.ts';
 import { presetFor } from '../model/presets.ts';
@@ -28,7 +29,7 @@ import { collectRationales, disposeCot, predictWithRationale, runCot, type CotPr
 import { predictAtAnswer } from './cot-predict.ts';
 import { minePreferences, runDpo } from './dpo.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
-import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type RelevanceModel } from './relevance-model.ts';
+import { predictLabels, saveRelevanceModel, trainLabelModel, trainRunTokenizer, type LabelPrediction, type RelevanceModel } from './relevance-model.ts';
 import { runSelection } from './select.ts';
 import { ensurePretrained, generatorText, loadPretrained, type PipelinePretrain } from './pretrain.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
@@ -165,11 +166,34 @@ async function pipelineRun(
     }
     log(line);
   };
-  /** Scored predictions on test (kept in predictions.jsonl) and valid. */
-  const recordScored = (variant: string, rm: Pick<RelevanceModel, 'model' | 'tokenizer' | 'scheme' | 'template'>) => {
-    const preds = predictLabels(rm, test, cfg.eval.batchSize);
-    preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: p.label, probs: p.probs }));
-    record(variant, preds.map((p) => p.label), predictLabels(rm, valid, cfg.eval.batchSize).map((p) => p.label));
+  /**
+   * Grades from probabilities on valid and test. With eval.decision "valid-macro-f1" the rule is
+   * fitted on valid (valid's own grades decided out of fold) and returned, for the checkpoint.
+   */
+  const decide = (variant: string, validProbs: readonly LabelPrediction[], testProbs: readonly LabelPrediction[]) => {
+    const rows = (ps: readonly LabelPrediction[]) => ps.map((p) => scheme.labels.map((l) => p.probs[l]));
+    if (cfg.eval.decision === 'argmax' || valid.length === 0) {
+      const argmax = (ps: readonly LabelPrediction[]) => rows(ps).map((r) => scheme.labels[decideGrade(r)]);
+      return { decision: undefined, validLabels: argmax(validProbs), testLabels: argmax(testProbs) };
+    }
+    const gold = valid.map((p) => labelIndex(scheme, p.label));
+    const { decision, validGrades } = fitDecisionOnValid(rows(validProbs), gold, scheme.labels.length);
+    const argmaxF1 = computeMetrics(variant, valid.map((p) => p.label), rows(validProbs).map((r) => scheme.labels[decideGrade(r)]), scheme).macro_f1;
+    log(`${variant}: decision rule on valid — offsets ${decision.offsets.map((o) => o.toFixed(1)).join(' / ')} (${scheme.labels.join(' / ')}); valid macro-F1 ${(100 * argmaxF1).toFixed(1)} by argmax, ${(100 * decision.macro_f1).toFixed(1)} fitted in sample`);
+    return {
+      decision,
+      validLabels: validGrades.map((g) => scheme.labels[g]),
+      testLabels: rows(testProbs).map((r) => scheme.labels[decideGrade(r, decision.offsets)]),
+    };
+  };
+  /** Scored predictions on test (kept in predictions.jsonl) and valid; returns the decision rule it fitted. */
+  const recordScored = (variant: string, rm: Pick<RelevanceModel, 'model' | 'tokenizer' | 'scheme' | 'template'>): GradeDecision | undefined => {
+    const probs = (pairs: readonly PairRecord[]) => predictLabels(rm, pairs, cfg.eval.batchSize);
+    const testPreds = probs(test);
+    const { decision, validLabels, testLabels } = decide(variant, probs(valid), testPreds);
+    testPreds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: testLabels[i], probs: p.probs }));
+    record(variant, testLabels, validLabels);
+    return decision;
   };
 
   // 3. Baselines.
@@ -193,10 +217,11 @@ async function pipelineRun(
       });
       try {
         training.cross_encoder = { steps: losses.length, losses };
-        const preds = predictCrossEncoder(model, test, cfg.eval.batchSize);
-        preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'cross_encoder', label: p.label, probs: p.probs }));
-        record('cross_encoder', preds.map((p) => p.label), predictCrossEncoder(model, valid, cfg.eval.batchSize).map((p) => p.label));
-        saveCrossEncoder(checkpoint('cross_encoder'), model, losses.length);
+        const testPreds = predictCrossEncoder(model, test, cfg.eval.batchSize);
+        const { decision, validLabels, testLabels } = decide('cross_encoder', predictCrossEncoder(model, valid, cfg.eval.batchSize), testPreds);
+        testPreds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'cross_encoder', label: testLabels[i], probs: p.probs }));
+        record('cross_encoder', testLabels, validLabels);
+        saveCrossEncoder(checkpoint('cross_encoder'), { ...model, ...(decision ? { decision } : {}) }, losses.length);
       } finally {
         model.clf.dispose();
       }
@@ -245,8 +270,8 @@ async function pipelineRun(
     training[variant] = { steps: losses.length, losses };
     log(`${variant}: ${losses.length} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
     if (curve) log(`${variant}: early stopping on valid macro-F1 — ${curve.map((c) => `${c.step}: ${(100 * c.score).toFixed(1)}`).join(', ')}; kept step ${bestStep}`);
-    recordScored(variant, rm);
-    saveRelevanceModel(checkpoint(variant), rm, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
+    const decision = recordScored(variant, rm);
+    saveRelevanceModel(checkpoint(variant), { ...rm, ...(decision ? { decision } : {}) }, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;
   };
   const sftAll = await timed('sft_all', () => sft('sft_all', split.train, 10));
@@ -308,8 +333,8 @@ async function pipelineRun(
         // cot.control: the label-only twin of the first CoT run (same pairs and steps), scored.
         const { model, losses } = cot.control;
         training['+label'] = { steps: losses.length, losses };
-        await timed('eval/+label', () => recordScored('+label', model));
-        saveRelevanceModel(checkpoint('+label'), model, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
+        const decision = await timed('eval/+label', () => recordScored('+label', model));
+        saveRelevanceModel(checkpoint('+label'), { ...model, ...(decision ? { decision } : {}) }, { step: losses.length, backend: opts.backend, provenance: { ...provenance('+label'), cot_pairs: cotPairs.length } });
       }
       policy = cot.variants[cot.variants.length - 1];
 

@@ -24,6 +24,7 @@ import {
 } from '../text/prompts.ts';
 import { UserError } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
+import { checkDecision, decideGrade, GradeDecision } from '../eval/decision.ts';
 
 /**
  * A relevance judge: a decoder LM plus everything needed to ask it about a pair (tokenizer,
@@ -35,6 +36,8 @@ export interface RelevanceModel {
   tokenizer: Tokenizer;
   scheme: LabelScheme;
   template: PromptTemplate;
+  /** how probabilities become a grade; argmax when absent (eval/decision.ts) */
+  decision?: GradeDecision;
 }
 
 /** A label prediction by scoring: the probability of each label token at the answer position. */
@@ -160,11 +163,9 @@ export function predictLabels(rm: RelevanceModel, pairs: readonly PairRecord[], 
   const labelIds = rm.tokenizer.labelTokenIds(rm.scheme);
   const probs = scoreLabels(rm.model, encodePrompts(rm, pairs), labelIds, batchSize, { padId: rm.tokenizer.padId });
   return probs.map((row) => {
-    let best = 0;
-    for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
     const named: Record<string, number> = {};
     rm.scheme.labels.forEach((l, i) => (named[l] = row[i]));
-    return { label: rm.scheme.labels[best], probs: named };
+    return { label: rm.scheme.labels[decideGrade(row, rm.decision?.offsets)], probs: named };
   });
 }
 
@@ -180,6 +181,8 @@ export const ModelCard = z.object({
   created: z.string(),
   /** free-form provenance: data file, format, seed, steps, split sizes */
   provenance: z.record(z.string(), z.unknown()).default({}),
+  /** the decision rule fitted on valid (absent: argmax) */
+  decision: GradeDecision.optional(),
 });
 export type ModelCard = z.infer<typeof ModelCard>;
 
@@ -197,6 +200,7 @@ export function saveRelevanceModel(
     backend: info.backend,
     created: new Date().toISOString(),
     provenance: info.provenance ?? {},
+    ...(rm.decision ? { decision: rm.decision } : {}),
   };
   writeFileAtomic(join(dir, 'lref-model.json'), JSON.stringify(card, null, 1) + '\n');
 }
@@ -216,14 +220,17 @@ export function loadRelevanceModel(dir: string): RelevanceModel & { card: ModelC
     throw new UserError(`${cardFile}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const card = parsed.data;
+  const scheme = getScheme(card.scheme);
+  if (card.decision) checkDecision(card.decision, scheme.labels, cardFile);
   const loaded = loadCheckpoint(dir);
   if (loaded.tokenizerJson === undefined) throw new UserError(`${dir}: checkpoint has no tokenizer.json`);
   const tokenizer = Tokenizer.fromJSON(loaded.tokenizerJson, join(dir, 'tokenizer.json'));
   return {
     model: loaded.model,
     tokenizer,
-    scheme: getScheme(card.scheme),
+    scheme,
     template: parseTemplate(card.template, cardFile),
+    ...(card.decision ? { decision: card.decision } : {}),
     card,
     step: loaded.step,
   };

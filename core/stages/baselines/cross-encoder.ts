@@ -15,6 +15,7 @@ import { encodePrompt, fitToContext, parseTemplate, type PromptTemplate } from '
 import { Tokenizer } from '../../text/tokenizer.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { UserError } from '../../util/errors.ts';
+import { checkDecision, decideGrade, GradeDecision } from '../../eval/decision.ts';
 import { hash32 } from '../../util/rng.ts';
 import type { LabelPrediction } from '../relevance-model.ts';
 
@@ -49,6 +50,8 @@ export interface CrossEncoder {
   tokenizer: Tokenizer;
   scheme: LabelScheme;
   template: PromptTemplate;
+  /** how probabilities become a grade; argmax when absent (eval/decision.ts) */
+  decision?: GradeDecision;
 }
 
 /** Encoder inputs: the label prompt minus its final <answer>, fitted to the context. */
@@ -140,11 +143,9 @@ export function predictCrossEncoder(ce: CrossEncoder, pairs: readonly PairRecord
       tf.dispose([ids, mask]);
     }
     for (const row of rows) {
-      let best = 0;
-      for (let c = 1; c < row.length; c++) if (row[c] > row[best]) best = c;
       const probs: Record<string, number> = {};
       ce.scheme.labels.forEach((l, c) => (probs[l] = row[c]));
-      out.push({ label: ce.scheme.labels[best], probs });
+      out.push({ label: ce.scheme.labels[decideGrade(row, ce.decision?.offsets)], probs });
     }
   }
   return out;
@@ -164,6 +165,7 @@ const Head = z
     /** [dModel × classes] row-major, then the classes' biases */
     w: z.array(z.number()),
     b: z.array(z.number()),
+    decision: GradeDecision.optional(),
   })
   .strict();
 
@@ -179,6 +181,7 @@ export function saveCrossEncoder(dir: string, ce: CrossEncoder, step: number): v
     template,
     w: Array.from(params.get('cls.w')!.dataSync()),
     b: Array.from(params.get('cls.b')!.dataSync()),
+    ...(ce.decision ? { decision: ce.decision } : {}),
   };
   writeFileAtomic(join(dir, 'head.json'), JSON.stringify(head) + '\n');
 }
@@ -194,8 +197,9 @@ export function loadCrossEncoder(dir: string): CrossEncoder {
   const parsed = Head.safeParse(raw);
   if (!parsed.success) throw new UserError(`${file}: ${parsed.error.issues[0].path.join('.') || '(root)'}: ${parsed.error.issues[0].message}`);
   const head = parsed.data;
-  const loaded = loadCheckpoint(dir);
   const scheme = getScheme(head.scheme);
+  if (head.decision) checkDecision(head.decision, scheme.labels, file);
+  const loaded = loadCheckpoint(dir);
   const { causal: _causal, ...encoder } = loaded.model.config;
   const clf = new EncoderClassifier({ encoder, numClasses: scheme.labels.length, pooling: head.pooling });
   const values = snapshotParams(loaded.model);
@@ -210,5 +214,5 @@ export function loadCrossEncoder(dir: string): CrossEncoder {
   }
   if (loaded.tokenizerJson === undefined) throw new UserError(`${dir}: checkpoint has no tokenizer.json`);
   const tokenizer = Tokenizer.fromJSON(loaded.tokenizerJson, join(dir, 'tokenizer.json'));
-  return { clf, tokenizer, scheme, template: parseTemplate(head.template, file) };
+  return { clf, tokenizer, scheme, template: parseTemplate(head.template, file), ...(head.decision ? { decision: head.decision } : {}) };
 }
