@@ -7,6 +7,7 @@ import type { Tokenizer } from '../text/tokenizer.ts';
 import { UserError } from '../util/errors.ts';
 import { MIN_PRODUCT_TOKENS } from './cot-data.ts';
 import type { RelevanceModel } from './relevance-model.ts';
+import { decideGrade } from '../eval/decision.ts';
 
 /**
  * Inference for CoT variants, as the paper does it: the model writes its rationale, then the grade.
@@ -114,7 +115,7 @@ export function predictAtAnswer(rm: RelevanceModel, pairs: readonly PairRecord[]
   if (!template.answerFirst) throw new UserError(`predictAtAnswer needs an answer-first CoT template; "${template.id}" writes its rationale first`);
   const { prompts } = cotPrompts(rm, template, pairs, opts);
   const probs = scoreLabels(rm.model, prompts, rm.tokenizer.labelTokenIds(rm.scheme), opts.batchSize ?? 64, { padId: rm.tokenizer.padId });
-  return probs.map((row) => rm.scheme.labels[row.indexOf(Math.max(...row))]);
+  return probs.map((row) => rm.scheme.labels[decideGrade(row)]);
 }
 
 /**

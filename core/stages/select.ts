@@ -10,6 +10,7 @@ import { ruleConfusableTeacher } from '../teachers/confusable.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { trainConfigFor, type JudgeContext, type LabelJudges, type StageContext } from './context.ts';
+import { decideGrade } from '../eval/decision.ts';
 import { predictLabels, trainLabelModel, type LabelPrediction } from './relevance-model.ts';
 import {
   allSelection,
@@ -162,7 +163,7 @@ export async function runSelection(ctx: StageContext | JudgeContext, train: Pair
     finalLoss: foldInfo[name].reduce((a, f) => a + f.finalLoss, 0) / K,
   }));
   if (heldOut.length > 0) {
-    const argmax = (row: number[]) => ctx.scheme.labels[row.indexOf(Math.max(...row))];
+    const argmax = (row: number[]) => ctx.scheme.labels[decideGrade(row)];
     const gold = heldOut.map((p) => p.label);
     const targets = heldOut.map((p) => heldOutTargets.get(p.pair_id)!);
     for (const a of aux) {
