@@ -132,6 +132,9 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(sftAll.decision!.offsets).toHaveLength(LREF5.labels.length);
     expect(predictLabels(sftAll, run.pairs).map((p) => p.label)).toEqual(run.predictions.filter((p) => p.variant === 'sft_all').map((p) => p.label));
     sftAll.model.dispose();
+    const ev = bufferIO();
+    expect(await main(['eval', '--model', join(out, 'checkpoints', 'sft_all'), '--data', join(out, 'pairs.jsonl'), '--backend', 'wasm'], ev)).toBe(0);
+    expect(ev.stdout[0]).toMatch(/ · grades by the rule fitted on valid \(offsets 0\.0 \/ /);
 
     // The golden trace (see GOLDEN_*), and the loss traces' lengths.
     const t = run.run.training;

@@ -78,7 +78,8 @@ export const evalCommand: Command = {
     }
     if (json) io.out(JSON.stringify({ backend, scheme: target.id, ...record }));
     else {
-      io.out(`backend ${backend} · ${pairs.length} pairs · scheme ${target.id}`);
+      const rule = rm.decision ? `the rule fitted on ${rm.decision.fitted_on} (offsets ${rm.decision.offsets.map((o) => o.toFixed(1)).join(' / ')})` : 'argmax';
+      io.out(`backend ${backend} · ${pairs.length} pairs · scheme ${target.id} · grades by ${rule}`);
       io.out(formatMetricsTable([record]));
       io.out('');
       io.out(formatPerClass(record));
