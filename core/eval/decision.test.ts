@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { writeTinyRun } from '../../test/helpers/tiny-run.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { loadRelevanceModel, predictLabels, saveRelevanceModel } from '../stages/relevance-model.ts';
-import { crossFittedGrades, decideGrade, fitDecisionOnValid, fitGradeOffsets } from './decision.ts';
+import { crossFittedGrades, decideGrade, decideSplits, fitDecisionOnValid, fitGradeOffsets } from './decision.ts';
 import { macroF1FromCounts } from './metrics.ts';
 
 function macroF1(pred: readonly number[], gold: readonly number[], k: number): number {
@@ -73,6 +73,21 @@ describe('decision rule (per-grade offsets fitted for macro-F1)', () => {
     const { decision, validGrades } = fitDecisionOnValid(shifted, gold, 3);
     expect(validGrades).toEqual(outOfFold);
     expect(decision).toEqual({ version: 1, offsets: inSample.offsets, fitted_on: 'valid', n: 200, macro_f1: inSample.macroF1 });
+  });
+
+  it('decides the valid and test grades of a variant: fitted on valid, or argmax when asked or when valid is empty', () => {
+    const { probs, gold } = rareGradeCase(200);
+    const test = rareGradeCase(50).probs;
+    const argmax = (rows: number[][]) => rows.map((r) => decideGrade(r));
+    const fitted = decideSplits(3, { probs, gold }, test, 'valid-macro-f1');
+    expect(fitted.decision!.offsets).toEqual(fitGradeOffsets(probs, gold, 3).offsets);
+    expect(fitted.validGrades).toEqual(crossFittedGrades(probs, gold, 3));
+    expect(fitted.testGrades).toEqual(test.map((r) => decideGrade(r, fitted.decision!.offsets)));
+    expect(fitted.testGrades).toContain(2); // the rare grade, never an argmax
+    expect(fitted.argmaxValidMacroF1).toBeCloseTo(macroF1(argmax(probs), gold, 3), 12);
+    const plain = decideSplits(3, { probs, gold }, test, 'argmax');
+    expect(plain).toEqual({ validGrades: argmax(probs), testGrades: argmax(test), argmaxValidMacroF1: fitted.argmaxValidMacroF1 });
+    expect(decideSplits(3, { probs: [], gold: [] }, test, 'valid-macro-f1')).toEqual({ validGrades: [], testGrades: argmax(test), argmaxValidMacroF1: 0 });
   });
 
   it('travels with a saved model: loading applies it, and a rule of the wrong size is an error naming the file', async () => {

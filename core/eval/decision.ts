@@ -120,3 +120,25 @@ export function fitDecisionOnValid(probs: readonly (readonly number[])[], gold: 
     validGrades: crossFittedGrades(probs, gold, k),
   };
 }
+
+export const DECISION_MODES = ['valid-macro-f1', 'argmax'] as const;
+export type DecisionMode = (typeof DECISION_MODES)[number];
+
+/**
+ * A scored variant's grades on valid and test from its probability rows (scheme order). With
+ * "valid-macro-f1" and valid pairs, the rule is fitted on valid and returned with valid's
+ * out-of-fold grades; otherwise both splits are argmax. `argmaxValidMacroF1` is for the log.
+ */
+export function decideSplits(
+  k: number,
+  valid: { probs: readonly (readonly number[])[]; gold: readonly number[] },
+  testProbs: readonly (readonly number[])[],
+  mode: DecisionMode,
+): { decision?: GradeDecision; validGrades: number[]; testGrades: number[]; argmaxValidMacroF1: number } {
+  const argmax = (rows: readonly (readonly number[])[]) => rows.map((r) => decideGrade(r));
+  const argmaxValid = argmax(valid.probs);
+  const argmaxValidMacroF1 = valid.gold.length ? macroF1Of(valid.probs.map((r) => r.map((p) => Math.log(Math.max(p, FLOOR)))), valid.gold, new Array<number>(k).fill(0), k) : 0;
+  if (mode === 'argmax' || valid.gold.length === 0) return { validGrades: argmaxValid, testGrades: argmax(testProbs), argmaxValidMacroF1 };
+  const { decision, validGrades } = fitDecisionOnValid(valid.probs, valid.gold, k);
+  return { decision, validGrades, testGrades: testProbs.map((r) => decideGrade(r, decision.offsets)), argmaxValidMacroF1 };
+}

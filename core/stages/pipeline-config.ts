@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseJsonText } from '../util/json.ts';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DECISION_MODES } from '../eval/decision.ts';
 import { FORMATS } from '../data/load.ts';
 import { LoraConfig } from '../model/hf/base.ts';
 import { OpenAITeacherConfig } from '../teachers/openai.ts';
@@ -167,7 +168,7 @@ export const PipelineConfig = z
          * How a scored variant's grade probabilities become a grade: "valid-macro-f1" fits one
          * offset per grade on valid (eval/decision.ts; valid figures out of fold), "argmax" does not.
          */
-        decision: z.enum(['valid-macro-f1', 'argmax']).default('valid-macro-f1'),
+        decision: z.enum(DECISION_MODES).default('valid-macro-f1'),
       })
       .strict()
       .default({ maxNewTokens: 64, batchSize: 64, decision: 'valid-macro-f1' }),

@@ -6,7 +6,7 @@ import { loadDataset } from '../data/load.ts';
 import { sample, splitByQuery } from '../data/split.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
-import { decideGrade, fitDecisionOnValid, type GradeDecision } from '../eval/decision.ts';
+import { decideSplits, type GradeDecision } from '../eval/decision.ts';
 import { ModelConfig, TrainConfig } from '../model/config.ts';
 import { DecoderLM } from '../model/gpt.ts';
 import { presetFor } from '../model/presets.ts';
@@ -166,25 +166,17 @@ async function pipelineRun(
     }
     log(line);
   };
-  /**
-   * Grades from probabilities on valid and test. With eval.decision "valid-macro-f1" the rule is
-   * fitted on valid (valid's own grades decided out of fold) and returned, for the checkpoint.
-   */
-  const decide = (variant: string, validProbs: readonly LabelPrediction[], testProbs: readonly LabelPrediction[]) => {
+  /** Grades from probabilities on valid and test (eval/decision.ts); the rule fitted on valid, if any, is logged and returned. */
+  const decide = (variant: string, validPreds: readonly LabelPrediction[], testPreds: readonly LabelPrediction[]) => {
     const rows = (ps: readonly LabelPrediction[]) => ps.map((p) => scheme.labels.map((l) => p.probs[l]));
-    if (cfg.eval.decision === 'argmax' || valid.length === 0) {
-      const argmax = (ps: readonly LabelPrediction[]) => rows(ps).map((r) => scheme.labels[decideGrade(r)]);
-      return { decision: undefined, validLabels: argmax(validProbs), testLabels: argmax(testProbs) };
-    }
     const gold = valid.map((p) => labelIndex(scheme, p.label));
-    const { decision, validGrades } = fitDecisionOnValid(rows(validProbs), gold, scheme.labels.length);
-    const argmaxF1 = computeMetrics(variant, valid.map((p) => p.label), rows(validProbs).map((r) => scheme.labels[decideGrade(r)]), scheme).macro_f1;
-    log(`${variant}: decision rule on valid — offsets ${decision.offsets.map((o) => o.toFixed(1)).join(' / ')} (${scheme.labels.join(' / ')}); valid macro-F1 ${(100 * argmaxF1).toFixed(1)} by argmax, ${(100 * decision.macro_f1).toFixed(1)} fitted in sample`);
-    return {
-      decision,
-      validLabels: validGrades.map((g) => scheme.labels[g]),
-      testLabels: rows(testProbs).map((r) => scheme.labels[decideGrade(r, decision.offsets)]),
-    };
+    const d = decideSplits(scheme.labels.length, { probs: rows(validPreds), gold }, rows(testPreds), cfg.eval.decision);
+    if (d.decision) {
+      const offsets = d.decision.offsets.map((o) => o.toFixed(1)).join(' / ');
+      log(`${variant}: decision rule on valid — offsets ${offsets} (${scheme.labels.join(' / ')}); valid macro-F1 ${(100 * d.argmaxValidMacroF1).toFixed(1)} by argmax, ${(100 * d.decision.macro_f1).toFixed(1)} fitted in sample`);
+    }
+    const named = (grades: number[]) => grades.map((g) => scheme.labels[g]);
+    return { decision: d.decision, validLabels: named(d.validGrades), testLabels: named(d.testGrades) };
   };
   /** Scored predictions on test (kept in predictions.jsonl) and valid; returns the decision rule it fitted. */
   const recordScored = (variant: string, rm: Pick<RelevanceModel, 'model' | 'tokenizer' | 'scheme' | 'template'>): GradeDecision | undefined => {
