@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -69,22 +69,39 @@ describe.skipIf(!haveTorch)('import → logits → LoRA SFT → DPO → export �
       expect(dpo.margins[dpo.margins.length - 1]).toBeGreaterThan(dpo.margins[0]);
       const policy = dpo.model;
 
-      // adapters saved apart from the base and loaded back give the same grades
+      // a decision rule (as the pipeline fits on valid) travels with the adapters: here one that moves grades off argmax
+      const plain = predictHF(policy, pairs.slice(0, 6));
+      const argmaxGrades = plain.map((p) => p.label);
+      // an offset that lifts another grade just above the first pair's argmax grade
+      const other = scheme.labels.find((l) => l !== argmaxGrades[0])!;
+      const offsets = scheme.labels.map((l) => (l === other ? Math.log(plain[0].probs[argmaxGrades[0]] / plain[0].probs[other]) + 0.5 : 0));
+      const ruled = { ...policy, decision: { version: 1 as const, offsets, fitted_on: 'valid', n: 6, macro_f1: 0.5 } };
+      const before = predictHF(ruled, pairs.slice(0, 6));
+      expect(before.map((p) => p.label)).not.toEqual(argmaxGrades);
+
+      // adapters saved apart from the base and loaded back give the same probabilities and grades
       const adapterDir = join(root, `${arch}-adapter`);
-      saveHFAdapter(adapterDir, policy);
+      saveHFAdapter(adapterDir, ruled);
       const reloaded = loadHFAdapter(adapterDir);
-      const before = predictHF(policy, pairs.slice(0, 6));
+      expect(reloaded.decision).toEqual(ruled.decision);
       const after = predictHF(reloaded, pairs.slice(0, 6));
       for (let i = 0; i < before.length; i++) for (const l of scheme.labels) expect(after[i].probs[l]).toBeCloseTo(before[i].probs[l], 5);
-      reloaded.model.dispose();
+      expect(after.map((p) => p.label)).toEqual(before.map((p) => p.label));
 
-      // export merges the adapters into the base: the merged model grades as the adapter model does
+      // export merges the adapters into the base: the merged model grades as the adapter model does, by the same rule
       const exported = join(root, `${arch}-export`);
-      exportHFJudge(policy, exported);
+      exportHFJudge(reloaded, exported);
+      reloaded.model.dispose();
       const merged = loadExportedJudge(exported);
       const m = predictHF(merged, pairs.slice(0, 6));
       for (let i = 0; i < before.length; i++) for (const l of scheme.labels) expect(m[i].probs[l]).toBeCloseTo(before[i].probs[l], 4);
+      expect(m.map((p) => p.label)).toEqual(before.map((p) => p.label));
       merged.model.dispose();
+      // a rule with the wrong number of offsets is refused, naming the file
+      const cfgFile = join(adapterDir, 'adapter_config.json');
+      const ac = JSON.parse(readFileSync(cfgFile, 'utf8'));
+      writeFileSync(cfgFile, JSON.stringify({ ...ac, lref: { ...ac.lref, decision: { ...ruled.decision, offsets: [0, 1] } } }));
+      expect(() => loadHFAdapter(adapterDir)).toThrow(/adapter_config\.json: decision\.offsets: 2 offsets for 5 labels/);
 
       // and `lref serve` answers with it
       const judge = HFJudge.load(exported);

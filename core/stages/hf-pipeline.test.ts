@@ -71,6 +71,7 @@ describe.skipIf(!haveTorch)('lref pipeline on an imported model', () => {
       else expect(m.unparseable ?? 0).toBe(0);
     }
     expect(lines.some((l) => l.startsWith('cross_encoder: skipped'))).toBe(true);
+    for (const v of ['zero_shot', 'sft_all', '+label', '+dpo:scored']) expect(lines.some((l) => l.startsWith(`${v}: decision rule on valid — offsets `))).toBe(true);
     expect(lines.some((l) => /^cot\/ee: \d+ rationales from rules/.test(l))).toBe(true);
     expect(r.training.sft_all.steps).toBe(16);
     for (const v of ['+ee', '+ra', '+dr', '+label']) expect(r.training[v].steps).toBe(4);
@@ -116,6 +117,11 @@ describe.skipIf(!haveTorch)('lref pipeline on an imported model', () => {
           for (const [l, v] of Object.entries(p.probs)) worst = Math.max(worst, Math.abs(v - recorded[i].probs![l]));
         });
         expect(worst).toBeLessThan(1e-4);
+        // the label checkpoint carries the rule fitted on valid, so it grades as the run reported; a CoT checkpoint generates
+        if (variant === 'sft_selected') {
+          expect(rm.decision?.fitted_on).toBe('valid');
+          expect(again.map((p) => p.label)).toEqual(recorded.map((p) => p.label));
+        } else expect(rm.decision).toBeUndefined();
       } finally {
         rm.model.dispose();
       }

@@ -21,7 +21,7 @@ import { generateHFCot, hfCotDataset, hfCotEncoding, mineHFPreferences } from '.
 import { eosId, gradeTokenIds, hfLabelExamples, loadHFJudge, padId, predictHF, promptText, saveHFAdapter, type HFRelevanceModel } from './hf-relevance.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 import type { PipelineOptions, PipelineResult } from './pipeline.ts';
-import { dpoMinePool, finishRun, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
+import { decideVariant, dpoMinePool, finishRun, generatedRows, makeTeacher, SCORED_SUFFIX, startRun } from './pipeline.ts';
 import { runSelection } from './select.ts';
 import { randomSelection, type SelectionRecord } from './select-rule.ts';
 
@@ -36,7 +36,8 @@ import { randomSelection, type SelectionRecord } from './select-rule.ts';
  *
  * CoT and DPO variants are reported as on the built-in path: generated (rationale, then the grade
  * parsed from the model's text; unparseable outputs count as errors) and scored ("<name>:scored",
- * the grade tokens' probabilities after the label prompt). Not here (said in the run's notes): the
+ * the grade tokens' probabilities after the label prompt). Scored variants decide grades by the
+ * rule fitted on valid (decideVariant), which label checkpoints save. Not here (said in the run's notes): the
  * cross-encoder baseline (it trains its own encoder on a run tokenizer an imported run does not build).
  * Checkpoints are PEFT adapter folders (checkpoints/<variant>/adapter_config.json): `lref model
  * export RUN/checkpoints/V --out DIR` merges one, `lref serve --model DIR` serves it.
@@ -101,10 +102,14 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       }
       log(line);
     };
-    const recordScored = (variant: string, rm: HFRelevanceModel) => {
-      const preds = predictHF(rm, test, evalBatch);
-      preds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: p.label, probs: p.probs }));
-      record(variant, preds.map((p) => p.label), predictHF(rm, valid, evalBatch).map((p) => p.label));
+    /** Scored on test and valid, grades by the run's decision rule; returns the rule it fitted on valid (saved with the adapters). */
+    const recordScored = (variant: string, rm: HFRelevanceModel): HFRelevanceModel => {
+      const asScored = { ...rm, decision: undefined };
+      const testPreds = predictHF(asScored, test, evalBatch);
+      const { decision, validLabels, testLabels } = decideVariant(variant, { scheme, valid, mode: cfg.eval.decision, log }, predictHF(asScored, valid, evalBatch), testPreds);
+      testPreds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: testLabels[i], probs: p.probs }));
+      record(variant, testLabels, validLabels);
+      return { ...rm, decision };
     };
 
     if (cfg.baselines.lexical) {
@@ -130,8 +135,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
       training[variant] = { steps: judge.losses.length, losses: judge.losses };
       log(`${variant}: ${judge.losses.length} LoRA steps on ${pairs.length} pairs, loss ${judge.losses[0].toFixed(3)} → ${mean(judge.losses.slice(-10)).toFixed(3)}`);
       try {
-        recordScored(variant, judge.rm);
-        saveHFAdapter(checkpoint(variant), judge.rm);
+        saveHFAdapter(checkpoint(variant), recordScored(variant, judge.rm));
       } catch (err) {
         judge.dispose();
         throw err;
@@ -172,12 +176,13 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
           training[v.name] = { steps: v.losses.length, losses: v.losses };
           await timed(`eval/${v.name}`, () => recordGenerated(v.name, v.model, v.cotTemplate, v.rules));
           await timed(`eval/${v.name}${SCORED_SUFFIX}`, () => recordScored(`${v.name}${SCORED_SUFFIX}`, v.model));
+          // Saved for generation (its grades are the model's text), so without the scored twin's rule.
           saveHFAdapter(checkpoint(v.name), v.model);
         }
         if (cot.control) {
           training['+label'] = { steps: cot.control.losses.length, losses: cot.control.losses };
-          await timed('eval/+label', () => recordScored('+label', cot.control!.model));
-          saveHFAdapter(checkpoint('+label'), cot.control.model);
+          const control = await timed('eval/+label', () => recordScored('+label', cot.control!.model));
+          saveHFAdapter(checkpoint('+label'), control);
         }
         const policy = cot.variants[cot.variants.length - 1];
         const ask = { template: policy.cotTemplate, rules: policy.rules };

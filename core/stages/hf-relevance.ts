@@ -17,6 +17,7 @@ import { makeOptimizer } from '../train/loop.ts';
 import { dpoStep, sequenceLogpsOf, type PreferencePair } from './dpo.ts';
 import type { LabelPrediction } from './relevance-model.ts';
 import { UserError } from '../util/errors.ts';
+import { checkDecision, decideGrade, GradeDecision } from '../eval/decision.ts';
 
 /**
  * A relevance judge on an imported pretrained model: the model's own tokenizer, its chat template
@@ -30,6 +31,8 @@ export interface HFRelevanceModel {
   scheme: LabelScheme;
   /** The folder the base weights came from. */
   baseDir: string;
+  /** how probabilities become a grade; argmax when absent (eval/decision.ts) */
+  decision?: GradeDecision;
 }
 
 /**
@@ -114,11 +117,9 @@ export function predictHF(rm: HFRelevanceModel, pairs: readonly PairRecord[], ba
   if (pairs.length === 0) return [];
   const probs = scoreLabels(rm.model, pairs.map((p) => encodeHFPrompt(rm, p)), gradeTokenIds(rm.tokenizer, rm.scheme), batchSize, { padId: padId(rm) });
   return probs.map((row) => {
-    let best = 0;
-    for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
     const named: Record<string, number> = {};
     rm.scheme.labels.forEach((l, i) => (named[l] = row[i]));
-    return { label: rm.scheme.labels[best], probs: named };
+    return { label: rm.scheme.labels[decideGrade(row, rm.decision?.offsets)], probs: named };
   });
 }
 
@@ -195,7 +196,7 @@ const AdapterConfig = z.object({
   lora_dropout: z.number().min(0),
   target_modules: z.array(z.string()),
   base_model_name_or_path: z.string(),
-  lref: z.object({ version: z.literal(1), scheme: z.string(), contextLength: z.number().int().min(2) }),
+  lref: z.object({ version: z.literal(1), scheme: z.string(), contextLength: z.number().int().min(2), decision: GradeDecision.optional() }),
 });
 
 export const JudgeCard = z.object({
@@ -205,6 +206,7 @@ export const JudgeCard = z.object({
   contextLength: z.number().int().min(2),
   base: z.string(),
   lora: LoraConfig.optional(),
+  decision: GradeDecision.optional(),
   created: z.string(),
 });
 export type JudgeCard = z.infer<typeof JudgeCard>;
@@ -224,7 +226,7 @@ export function saveHFAdapter(dir: string, rm: HFRelevanceModel): void {
   );
   const ac: z.infer<typeof AdapterConfig> = {
     peft_type: 'LORA', r: cfg.rank, lora_alpha: cfg.alpha, lora_dropout: cfg.dropout, target_modules: cfg.targets, base_model_name_or_path: rm.baseDir,
-    lref: { version: 1, scheme: rm.scheme.id, contextLength: rm.model.config.contextLength },
+    lref: { version: 1, scheme: rm.scheme.id, contextLength: rm.model.config.contextLength, ...(rm.decision ? { decision: rm.decision } : {}) },
   };
   writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify(ac, null, 1) + '\n');
 }
@@ -236,7 +238,9 @@ export function loadHFAdapter(dir: string, baseDir?: string): HFRelevanceModel {
   const p = AdapterConfig.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!p.success) throw new UserError(`${file}: ${p.error.issues[0].path.join('.')}: ${p.error.issues[0].message}`);
   const ac = p.data;
-  const rm = loadHFJudge(baseDir ?? ac.base_model_name_or_path, getScheme(ac.lref.scheme), {
+  const scheme = getScheme(ac.lref.scheme);
+  if (ac.lref.decision) checkDecision(ac.lref.decision, scheme.labels, file);
+  const rm = loadHFJudge(baseDir ?? ac.base_model_name_or_path, scheme, {
     contextLength: ac.lref.contextLength,
     lora: { rank: ac.r, alpha: ac.lora_alpha, dropout: ac.lora_dropout, targets: ac.target_modules },
   });
@@ -253,7 +257,7 @@ export function loadHFAdapter(dir: string, baseDir?: string): HFRelevanceModel {
     values.set(name, t);
   }
   rm.model.assignParams(values);
-  return rm;
+  return ac.lref.decision ? { ...rm, decision: ac.lref.decision } : rm;
 }
 
 /**
@@ -274,7 +278,7 @@ export function exportHFJudge(rm: HFRelevanceModel, out: string): void {
     for (const f of SIDE_FILES) if (existsSync(join(rm.baseDir, f))) copyFileSync(join(rm.baseDir, f), join(tmp, f));
     const card: JudgeCard = {
       version: 1, kind: 'lref-hf-judge', scheme: rm.scheme.id, contextLength: rm.model.config.contextLength, base: rm.baseDir,
-      lora: rm.model.loraConfig(), created: new Date().toISOString(),
+      lora: rm.model.loraConfig(), ...(rm.decision ? { decision: rm.decision } : {}), created: new Date().toISOString(),
     };
     writeFileSync(join(tmp, 'lref-judge.json'), JSON.stringify(card, null, 1) + '\n');
     renameSync(tmp, out);
@@ -292,5 +296,8 @@ export function loadExportedJudge(dir: string): HFRelevanceModel & { card: Judge
   if (!existsSync(file)) throw new UserError(`${dir}: no lref-judge.json (export one with \`lref model export\`)`);
   const p = JudgeCard.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!p.success) throw new UserError(`${file}: ${p.error.issues[0].path.join('.')}: ${p.error.issues[0].message}`);
-  return { ...loadHFJudge(dir, getScheme(p.data.scheme), { contextLength: p.data.contextLength }), card: p.data };
+  const scheme = getScheme(p.data.scheme);
+  if (p.data.decision) checkDecision(p.data.decision, scheme.labels, file);
+  const rm = loadHFJudge(dir, scheme, { contextLength: p.data.contextLength });
+  return { ...rm, ...(p.data.decision ? { decision: p.data.decision } : {}), card: p.data };
 }

@@ -6,7 +6,7 @@ import { loadDataset } from '../data/load.ts';
 import { sample, splitByQuery } from '../data/split.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
-import { decideSplits, type GradeDecision } from '../eval/decision.ts';
+import { decideSplits, type DecisionMode, type GradeDecision } from '../eval/decision.ts';
 import { ModelConfig, TrainConfig } from '../model/config.ts';
 import { DecoderLM } from '../model/gpt.ts';
 import { presetFor } from '../model/presets.ts';
@@ -52,6 +52,28 @@ import type { StageDatasets } from '../runs/store.ts';
  * grade scored at <answer> with the label prompt exactly as the label variants and the +label
  * control are — so a CoT gain over +label is like against like.
  */
+
+/**
+ * A scored variant's grades on valid and test from its probabilities (eval/decision.ts: the rule
+ * fitted on valid, valid decided out of fold, or argmax), the rule logged beside argmax's figure.
+ */
+export function decideVariant(
+  variant: string,
+  on: { scheme: LabelScheme; valid: readonly PairRecord[]; mode: DecisionMode; log: (line: string) => void },
+  validPreds: readonly Pick<LabelPrediction, 'probs'>[],
+  testPreds: readonly Pick<LabelPrediction, 'probs'>[],
+): { decision?: GradeDecision; validLabels: string[]; testLabels: string[] } {
+  const { scheme } = on;
+  const rows = (ps: readonly Pick<LabelPrediction, 'probs'>[]) => ps.map((p) => scheme.labels.map((l) => p.probs[l]));
+  const gold = on.valid.map((p) => labelIndex(scheme, p.label));
+  const d = decideSplits(scheme.labels.length, { probs: rows(validPreds), gold }, rows(testPreds), on.mode);
+  if (d.decision) {
+    const offsets = d.decision.offsets.map((o) => o.toFixed(1)).join(' / ');
+    on.log(`${variant}: decision rule on valid — offsets ${offsets} (${scheme.labels.join(' / ')}); valid macro-F1 ${(100 * d.argmaxValidMacroF1).toFixed(1)} by argmax, ${(100 * d.decision.macro_f1).toFixed(1)} fitted in sample`);
+  }
+  const named = (grades: number[]) => grades.map((g) => scheme.labels[g]);
+  return { decision: d.decision, validLabels: named(d.validGrades), testLabels: named(d.testGrades) };
+}
 
 /** The suffix of a CoT/DPO variant's scored twin in metrics.json. */
 export const SCORED_SUFFIX = ':scored';
@@ -166,18 +188,8 @@ async function pipelineRun(
     }
     log(line);
   };
-  /** Grades from probabilities on valid and test (eval/decision.ts); the rule fitted on valid, if any, is logged and returned. */
-  const decide = (variant: string, validPreds: readonly LabelPrediction[], testPreds: readonly LabelPrediction[]) => {
-    const rows = (ps: readonly LabelPrediction[]) => ps.map((p) => scheme.labels.map((l) => p.probs[l]));
-    const gold = valid.map((p) => labelIndex(scheme, p.label));
-    const d = decideSplits(scheme.labels.length, { probs: rows(validPreds), gold }, rows(testPreds), cfg.eval.decision);
-    if (d.decision) {
-      const offsets = d.decision.offsets.map((o) => o.toFixed(1)).join(' / ');
-      log(`${variant}: decision rule on valid — offsets ${offsets} (${scheme.labels.join(' / ')}); valid macro-F1 ${(100 * d.argmaxValidMacroF1).toFixed(1)} by argmax, ${(100 * d.decision.macro_f1).toFixed(1)} fitted in sample`);
-    }
-    const named = (grades: number[]) => grades.map((g) => scheme.labels[g]);
-    return { decision: d.decision, validLabels: named(d.validGrades), testLabels: named(d.testGrades) };
-  };
+  const decide = (variant: string, validPreds: readonly LabelPrediction[], testPreds: readonly LabelPrediction[]) =>
+    decideVariant(variant, { scheme, valid, mode: cfg.eval.decision, log }, validPreds, testPreds);
   /** Scored predictions on test (kept in predictions.jsonl) and valid; returns the decision rule it fitted. */
   const recordScored = (variant: string, rm: Pick<RelevanceModel, 'model' | 'tokenizer' | 'scheme' | 'template'>): GradeDecision | undefined => {
     const probs = (pairs: readonly PairRecord[]) => predictLabels(rm, pairs, cfg.eval.batchSize);
