@@ -182,6 +182,36 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(run.run.notes.some((l) => l.includes('decision rule on valid'))).toBe(false);
   });
 
+  it('train.template asks every scored variant with the researcher\'s label prompt; a wrong kind is refused before any work', { timeout: 300_000 }, async () => {
+    const template = join(root, 'label-no-description.json');
+    writeFileSync(template, JSON.stringify({ id: 'label-no-description', version: 1, kind: 'label', prompt: '<bos><query> {query}<product> {title}[, {brand}]<answer>', highlight: true }));
+    const config = join(root, 'template.json');
+    writeFileSync(config, JSON.stringify({ preset: 'smoke', stopAfter: 'sft_all', train: { steps: 8, template }, baselines: { crossEncoder: { steps: 4 } } }));
+    const out = join(root, 'template-run');
+    const io = bufferIO();
+    expect(await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', out, '--json'], io)).toBe(0);
+    const run = readRun(out);
+    expect(pipelineConfigOf(run.run.config, out).train.template).toBe(template);
+    expect(run.run.notes.filter((l) => l.startsWith('prompts (train): label-no-description template'))).toHaveLength(1);
+    const rm = loadRelevanceModel(join(out, 'checkpoints', 'sft_all'));
+    try {
+      expect(rm.template.id).toBe('label-no-description');
+      expect(rm.template.prompt).not.toContain('{description}');
+    } finally {
+      rm.model.dispose();
+    }
+
+    writeFileSync(config, JSON.stringify({ preset: 'smoke', train: { template: 'ee' } }));
+    const io2 = bufferIO();
+    expect(await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', join(root, 'never-template')], io2)).toBe(2);
+    expect(io2.stderr.join('\n')).toContain('train.template: ee is a "ee" template; this stage needs kind "label"');
+    writeFileSync(config, JSON.stringify({ preset: 'smoke', train: { template: join(root, 'missing.json') } }));
+    const io3 = bufferIO();
+    expect(await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', join(root, 'never-template')], io3)).toBe(2);
+    expect(io3.stderr.join('\n')).toMatch(/train\.template: prompt template .*missing\.json not found/);
+    expect(existsSync(join(root, 'never-template'))).toBe(false);
+  });
+
   it('refuses to overwrite a finished run', async () => {
     const io = bufferIO();
     const out = join(root, 'run');

@@ -61,6 +61,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
     );
     if (cfg.pretrain) log('pretrain: not run (the imported model is the base)');
     if (cfg.baselines.crossEncoder.enabled) log('cross_encoder: skipped (it trains its own encoder on a run tokenizer; an imported-model run uses the model’s tokenizer)');
+    if (cfg.train.template !== 'label') log(`train.template: not applied to an imported model; its prompts are the instruction in its own words (hf-relevance.ts)`);
     if (cfg.train.earlyStop) log('train.earlyStop: not applied to adapters on an imported model; every variant trains its full steps');
     if (cfg.dpo.train.validate) log('dpo.train.validate: not applied to adapters on an imported model; +dpo keeps its last step');
     const evalBatch = Math.min(cfg.eval.batchSize, 16);

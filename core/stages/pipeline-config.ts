@@ -119,6 +119,12 @@ export const PipelineConfig = z
         steps: z.number().int().min(1),
         lr: z.number().positive(),
         batchSize: z.number().int().min(1),
+        /**
+         * The label prompt: a built-in id or a template JSON file (kind "label"). Every scored
+         * variant is asked with it: the label SFT variants, the aux models, the cross-encoder, +label
+         * and the `:scored` twins. Lets a study compare prompts over seeds.
+         */
+        template: z.string().min(1).default('label'),
         warmup: z.number().int().min(0),
         /**
          * What sft_random and sft_selected fine-tune. LREF fine-tunes its *base* model on the selected

@@ -111,13 +111,15 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     const { runHFPipeline } = await import('./hf-pipeline.ts');
     return runHFPipeline(cfg, opts);
   }
+  // Templates first: a bad template path fails before pretraining or the run folder.
+  const templates = loadTemplates(cfg);
   // A pretrained folder (lref pretrain, or `pretrain` here): its tokenizer and weights are the run's base, freed at the end.
   const tPre = performance.now();
   const preDir = cfg.pretrained ?? (cfg.pretrain ? await pretrainBase(cfg, cfg.pretrain, opts) : undefined);
   const pre = preDir !== undefined ? { dir: preDir, ...loadPretrained(preDir) } : undefined;
   const earlier: Record<string, number> = cfg.pretrained === undefined && cfg.pretrain ? { pretrain: (performance.now() - tPre) / 1000 } : {};
   try {
-    return await pipelineRun(cfg, opts, pre, earlier);
+    return await pipelineRun(cfg, opts, templates, pre, earlier);
   } finally {
     pre?.model.dispose();
   }
@@ -136,6 +138,7 @@ async function pretrainBase(cfg: PipelineConfig, p: PipelinePretrain, opts: Pipe
 async function pipelineRun(
   cfg: PipelineConfig,
   opts: PipelineOptions,
+  templates: Templates,
   pre: (ReturnType<typeof loadPretrained> & { dir: string }) | undefined,
   earlier: Record<string, number>,
 ): Promise<PipelineResult> {
@@ -147,8 +150,7 @@ async function pipelineRun(
   const valid = split.valid;
   if (valid.length === 0) log('eval: the split has no valid pairs; metrics on test only (nothing can be chosen honestly on this run)');
 
-  // 2. Templates, teacher, tokenizer, model shape.
-  const templates = loadTemplates(cfg);
+  // 2. Teacher, tokenizer, model shape.
   const teacher = makeTeacher(cfg, data.source);
   const tokenizer = pre ? pre.tokenizer : await timed('tokenizer', () => buildTokenizer(cfg, split.train, templates, teacher, scheme));
   const modelConfig = pre ? { ...pre.model.config, seed: cfg.seed } : makeModelConfig(cfg, tokenizer.vocabSize);
@@ -542,9 +544,26 @@ interface Templates {
   dr: PromptTemplate;
 }
 
+/** The run's prompt templates from the config; an error names the config key and the file. */
 function loadTemplates(cfg: PipelineConfig): Templates {
+  const load = (key: string, pathOrId: string, kind: PromptTemplate['kind']) => {
+    let t: PromptTemplate;
+    try {
+      t = loadTemplate(pathOrId);
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`${key}: ${err.message}`);
+      throw err;
+    }
+    if (t.kind !== kind) throw new UserError(`${key}: ${pathOrId} is a "${t.kind}" template; this stage needs kind "${kind}"`);
+    return t;
+  };
   const t = cfg.cot.templates;
-  return { label: loadTemplate('label'), ee: loadTemplate(t.ee ?? 'ee'), ra: loadTemplate(t.ra ?? 'ra'), dr: loadTemplate(t.dr ?? 'dr') };
+  return {
+    label: load('train.template', cfg.train.template, 'label'),
+    ee: load('cot.templates.ee', t.ee ?? 'ee', 'ee'),
+    ra: load('cot.templates.ra', t.ra ?? 'ra', 'ra'),
+    dr: load('cot.templates.dr', t.dr ?? 'dr', 'dr'),
+  };
 }
 
 export function makeTeacher(cfg: PipelineConfig, source: string): Teacher {
