@@ -10,6 +10,10 @@ import { computeMetrics, type MetricsRecord } from '../../eval/metrics.ts';
 import { formatMetricsTable } from '../../eval/format.ts';
 import { dpoHF, loadHFJudge, predictHF, saveHFAdapter, trainHFLabels } from '../../stages/hf-relevance.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
+import { decideVariant } from '../../stages/pipeline.ts';
+import { DECISION_MODES, type DecisionMode } from '../../eval/decision.ts';
+import type { HFRelevanceModel } from '../../stages/hf-relevance.ts';
+import type { PairRecord } from '../../data/schema.ts';
 import { UserError } from '../../util/errors.ts';
 
 /** The LoRA flags `lref train --model` adds. */
@@ -23,6 +27,7 @@ export const HF_TRAIN_OPTIONS = {
   lr: { type: 'string' },
   'batch-size': { type: 'string' },
   context: { type: 'string' },
+  decision: { type: 'string' },
 } as const;
 
 export const HF_TRAIN_HELP = {
@@ -35,6 +40,7 @@ export const HF_TRAIN_HELP = {
   lr: '--model: peak learning rate (default 2e-4)',
   'batch-size': '--model: sequences per step (default 8)',
   context: '--model: positions the prompts may use (default 256)',
+  decision: `--model: how probabilities become grades: ${DECISION_MODES.join(' | ')} (default valid-macro-f1, fitted on valid and saved with the adapters)`,
 };
 
 /**
@@ -69,28 +75,37 @@ export async function runHFTrain(args: ParsedArgs, io: CliIO): Promise<number> {
   });
   const log = (s: string) => (json ? undefined : io.err(s));
   log(`backend ${backend} · ${rm.model.spec.modelType} ${(rm.model.numParams() / 1e6).toFixed(1)}M frozen + ${(rm.model.numTrainable() / 1e6).toFixed(2)}M LoRA · ${split.train.length} train pairs · scheme ${scheme.id}`);
-  const score = (name: string, m: typeof rm, pairs: typeof split.test): MetricsRecord =>
-    computeMetrics(name, pairs.map((p) => p.label), predictHF(m, pairs).map((p) => p.label), scheme);
-  const test: MetricsRecord[] = [score('zero_shot', rm, split.test)];
-  const valid: MetricsRecord[] = split.valid.length ? [score('zero_shot', rm, split.valid)] : [];
+  const mode = optString(args, 'decision') ?? 'valid-macro-f1';
+  if (!(DECISION_MODES as readonly string[]).includes(mode)) throw new UserError(`--decision: expected ${DECISION_MODES.join(' or ')}, got "${mode}"`);
+  const test: MetricsRecord[] = [];
+  const valid: MetricsRecord[] = [];
+  // Each variant decides its grades as the pipeline does (decideVariant); the rule comes back so the saved adapters keep it.
+  const score = (name: string, m: HFRelevanceModel) => {
+    const plain = { ...m, decision: undefined };
+    const d = decideVariant(name, { scheme, valid: split.valid, mode: mode as DecisionMode, log }, predictHF(plain, split.valid), predictHF(plain, split.test));
+    const record = (pairs: readonly PairRecord[], labels: string[]) => computeMetrics(name, pairs.map((p) => p.label), labels, scheme);
+    test.push(record(split.test, d.testLabels));
+    if (split.valid.length) valid.push(record(split.valid, d.validLabels));
+    return d.decision;
+  };
+  score('zero_shot', rm);
   const t0 = performance.now();
   const batchSize = optInt(args, 'batch-size', 8, 1, 4096);
   const sft = trainHFLabels(rm, split.train, { steps, seed, lr: num('lr', 2e-4), batchSize });
   const sftSeconds = (performance.now() - t0) / 1000;
-  test.push(score('sft_lora', rm, split.test));
-  if (split.valid.length) valid.push(score('sft_lora', rm, split.valid));
+  rm.decision = score('sft_lora', rm);
   let final = rm;
   let dpo: ReturnType<typeof dpoHF> | undefined;
   if (dpoSteps > 0) {
     dpo = dpoHF(rm, split.train, { steps: dpoSteps, lr: num('lr', 2e-4) / 2, batchSize });
     final = dpo.model;
-    test.push(score('dpo_lora', final, split.test));
-    if (split.valid.length) valid.push(score('dpo_lora', final, split.valid));
+    final.decision = score('dpo_lora', final);
   }
   saveHFAdapter(out, final);
   const summary = {
     version: 1, command: 'train --model', backend, base: modelDir, lora: final.model.loraConfig(), steps, dpo_steps: dpoSteps,
     data: { path: dataPath, scheme: scheme.id, pairs: ds.pairs.length }, split: { train: split.train.length, valid: split.valid.length, test: split.test.length, seed },
+    decision: final.decision ?? null,
     loss: { sft: sft.losses, dpo: dpo?.losses ?? [] }, timings: { sft_s: sftSeconds }, variants: test, valid_variants: valid,
   };
   writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 1) + '\n');
