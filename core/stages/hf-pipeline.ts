@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairRecord } from '../data/schema.ts';
+import type { LabelPrediction } from './relevance-model.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
 import { TrainConfig } from '../model/config.ts';
 import type { LoraConfigInput } from '../model/hf/base.ts';
@@ -42,6 +43,20 @@ import { randomSelection, type SelectionRecord } from './select-rule.ts';
  * Checkpoints are PEFT adapter folders (checkpoints/<variant>/adapter_config.json): `lref model
  * export RUN/checkpoints/V --out DIR` merges one, `lref serve --model DIR` serves it.
  */
+/**
+ * An imported model's grades on valid and test, decided as every scored variant's are
+ * (decideVariant); the model is scored without any rule it already carries, so the rule is refitted.
+ */
+export function decideHFVariant(
+  variant: string,
+  rm: HFRelevanceModel,
+  on: Parameters<typeof decideVariant>[1] & { test: readonly PairRecord[]; batchSize?: number },
+): ReturnType<typeof decideVariant> & { testPreds: LabelPrediction[] } {
+  const asScored = { ...rm, decision: undefined };
+  const testPreds = predictHF(asScored, on.test, on.batchSize);
+  return { ...decideVariant(variant, on, predictHF(asScored, on.valid, on.batchSize), testPreds), testPreds };
+}
+
 export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
   const hf = cfg.hf;
   if (!hf) throw new Error('runHFPipeline: config has no hf');
@@ -105,9 +120,7 @@ export async function runHFPipeline(cfg: PipelineConfig, opts: PipelineOptions):
     };
     /** Scored on test and valid, grades by the run's decision rule; returns the rule it fitted on valid (saved with the adapters). */
     const recordScored = (variant: string, rm: HFRelevanceModel): HFRelevanceModel => {
-      const asScored = { ...rm, decision: undefined };
-      const testPreds = predictHF(asScored, test, evalBatch);
-      const { decision, validLabels, testLabels } = decideVariant(variant, { scheme, valid, mode: cfg.eval.decision, log }, predictHF(asScored, valid, evalBatch), testPreds);
+      const { decision, validLabels, testLabels, testPreds } = decideHFVariant(variant, rm, { scheme, valid, test, mode: cfg.eval.decision, log, batchSize: evalBatch });
       testPreds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant, label: testLabels[i], probs: p.probs }));
       record(variant, testLabels, validLabels);
       return { ...rm, decision };

@@ -8,11 +8,10 @@ import { getScheme } from '../../data/labels.ts';
 import { initBackend } from '../../model/backend.ts';
 import { computeMetrics, type MetricsRecord } from '../../eval/metrics.ts';
 import { formatMetricsTable } from '../../eval/format.ts';
-import { dpoHF, loadHFJudge, predictHF, saveHFAdapter, trainHFLabels } from '../../stages/hf-relevance.ts';
+import { dpoHF, loadHFJudge, saveHFAdapter, trainHFLabels, type HFRelevanceModel } from '../../stages/hf-relevance.ts';
+import { decideHFVariant } from '../../stages/hf-pipeline.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { decideVariant } from '../../stages/pipeline.ts';
 import { DECISION_MODES, type DecisionMode } from '../../eval/decision.ts';
-import type { HFRelevanceModel } from '../../stages/hf-relevance.ts';
 import type { PairRecord } from '../../data/schema.ts';
 import { UserError } from '../../util/errors.ts';
 
@@ -79,10 +78,9 @@ export async function runHFTrain(args: ParsedArgs, io: CliIO): Promise<number> {
   if (!(DECISION_MODES as readonly string[]).includes(mode)) throw new UserError(`--decision: expected ${DECISION_MODES.join(' or ')}, got "${mode}"`);
   const test: MetricsRecord[] = [];
   const valid: MetricsRecord[] = [];
-  // Each variant decides its grades as the pipeline does (decideVariant); the rule comes back so the saved adapters keep it.
+  // Each variant decides its grades as the pipeline does; the rule comes back so the saved adapters keep it.
   const score = (name: string, m: HFRelevanceModel) => {
-    const plain = { ...m, decision: undefined };
-    const d = decideVariant(name, { scheme, valid: split.valid, mode: mode as DecisionMode, log }, predictHF(plain, split.valid), predictHF(plain, split.test));
+    const d = decideHFVariant(name, m, { scheme, valid: split.valid, test: split.test, mode: mode as DecisionMode, log });
     const record = (pairs: readonly PairRecord[], labels: string[]) => computeMetrics(name, pairs.map((p) => p.label), labels, scheme);
     test.push(record(split.test, d.testLabels));
     if (split.valid.length) valid.push(record(split.valid, d.validLabels));
