@@ -62,6 +62,8 @@ export async function runHFTrain(args: ParsedArgs, io: CliIO): Promise<number> {
     if (!Number.isFinite(n) || n < 0) throw new UserError(`--${k}: expected a number, got "${v}"`);
     return n;
   };
+  const mode = optString(args, 'decision') ?? 'valid-macro-f1';
+  if (!(DECISION_MODES as readonly string[]).includes(mode)) throw new UserError(`--decision: expected ${DECISION_MODES.join(' or ')}, got "${mode}"`);
   const targets = optString(args, 'lora-targets')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
   const backend = await initBackend(optString(args, 'backend'));
   const ds = await loadDataset(dataPath, { format: optString(args, 'format'), scheme: optString(args, 'scheme') });
@@ -74,8 +76,6 @@ export async function runHFTrain(args: ParsedArgs, io: CliIO): Promise<number> {
   });
   const log = (s: string) => (json ? undefined : io.err(s));
   log(`backend ${backend} · ${rm.model.spec.modelType} ${(rm.model.numParams() / 1e6).toFixed(1)}M frozen + ${(rm.model.numTrainable() / 1e6).toFixed(2)}M LoRA · ${split.train.length} train pairs · scheme ${scheme.id}`);
-  const mode = optString(args, 'decision') ?? 'valid-macro-f1';
-  if (!(DECISION_MODES as readonly string[]).includes(mode)) throw new UserError(`--decision: expected ${DECISION_MODES.join(' or ')}, got "${mode}"`);
   const test: MetricsRecord[] = [];
   const valid: MetricsRecord[] = [];
   // Each variant decides its grades as the pipeline does; the rule comes back so the saved adapters keep it.
