@@ -10,11 +10,10 @@ import { computeMetrics } from '../core/eval/metrics.ts';
 import { TrainConfig } from '../core/model/config.ts';
 import { initBackend } from '../core/model/backend.ts';
 import { presetFor } from '../core/model/presets.ts';
-import { predictAtAnswer } from '../core/stages/cot-predict.ts';
 import { predictWithRationale } from '../core/stages/cot.ts';
 import { minePreferences, runDpo, type DpoConfigInput, type MineConfigInput } from '../core/stages/dpo.ts';
 import { PipelineConfig } from '../core/stages/pipeline-config.ts';
-import { dpoMinePool, loadPipelineData, makeTeacher } from '../core/stages/pipeline.ts';
+import { dpoMinePool, dpoValidCheck, loadPipelineData, makeTeacher } from '../core/stages/pipeline.ts';
 import { loadRelevanceModel, type RelevanceModel } from '../core/stages/relevance-model.ts';
 import type { StageContext } from '../core/stages/context.ts';
 
@@ -29,7 +28,7 @@ interface Setting {
 const [studyDir, settingsJson] = process.argv.slice(2);
 const settings = JSON.parse(settingsJson) as Setting[];
 const seeds = (process.env.SEEDS ?? '1,2,3').split(',').map(Number);
-await initBackend(undefined);
+const backend = await initBackend(undefined);
 
 const pct = (x: number) => (100 * x).toFixed(1);
 for (const seed of seeds) {
@@ -46,26 +45,25 @@ for (const seed of seeds) {
     modelConfig: policy.model.config,
     trainConfig,
     seed,
-    backend: 'native',
+    backend,
     newModel: () => policy.model.clone(),
   };
+  // The pipeline's DPO asks with the last CoT model's answering template and the run's RA rules.
+  const kind = policy.template.kind as 'ee' | 'ra';
+  const rules = cfg.cot.rules;
   const pools = new Map<number, Awaited<ReturnType<typeof dpoMinePool>>>();
   const poolOf = async (n: number) => {
-    if (!pools.has(n)) pools.set(n, await dpoMinePool(ctx, { ...cfg, dpo: { ...cfg.dpo, minePairs: n } }, split.train, 'ra', {}, makeTeacher(cfg, data.source)));
+    if (!pools.has(n)) pools.set(n, await dpoMinePool(ctx, { ...cfg, dpo: { ...cfg.dpo, minePairs: n } }, split.train, kind, {}, makeTeacher(cfg, data.source)));
     return pools.get(n)!;
   };
-  const gold = (pairs: typeof split.valid) => pairs.map((p) => p.label);
-  const atAnswer = (m: RelevanceModel) => computeMetrics('v', gold(split.valid), predictAtAnswer(m, split.valid, { maxNewTokens: cfg.eval.maxNewTokens, batchSize: cfg.eval.batchSize }), policy.scheme);
-  const onTest = (m: RelevanceModel) => computeMetrics('t', gold(split.test), predictWithRationale(m, split.test, { maxNewTokens: cfg.eval.maxNewTokens }).map((p) => p.label), policy.scheme);
+  const check = dpoValidCheck(split.valid, policy.scheme, rules, cfg.eval);
+  const onTest = (m: RelevanceModel) =>
+    computeMetrics('t', split.test.map((p) => p.label), predictWithRationale(m, split.test, { rules, maxNewTokens: cfg.eval.maxNewTokens }).map((p) => p.label), policy.scheme);
   const start = onTest(rm);
   console.log(`seed ${seed}: start test acc ${pct(start.accuracy)} share ${pct(start.optimistic_error_share)} F1 ${pct(start.macro_f1)}`);
   for (const s of settings) {
     const pool = await poolOf(s.minePairs ?? cfg.dpo.minePairs);
-    const prefs = minePreferences({ ...ctx, log: (l) => console.log(`  ${l}`) }, rm, pool, { ...cfg.dpo.mine, ...s.mine });
-    const check = (m: RelevanceModel) => {
-      const v = atAnswer(m);
-      return { accuracy: v.accuracy, optimisticShare: v.optimistic_error_share };
-    };
+    const prefs = minePreferences({ ...ctx, log: (l) => console.log(`  ${l}`) }, rm, pool, { ...cfg.dpo.mine, ...s.mine }, { rules, scheme: policy.scheme });
     const dpo = runDpo(ctx, rm, prefs, { ...cfg.dpo.train, ...s.train }, check);
     const t = onTest(dpo.model);
     const v0 = dpo.curve![0];

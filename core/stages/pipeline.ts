@@ -414,7 +414,7 @@ export function generatedRows(pairs: readonly PairRecord[], variant: string, tem
  * read (at the answer for an answer-first layout, else by generation), as accuracy and
  * optimistic-error share.
  */
-function dpoValidCheck(valid: readonly PairRecord[], scheme: LabelScheme, rules: string | undefined, ev: PipelineConfig['eval']) {
+export function dpoValidCheck(valid: readonly PairRecord[], scheme: LabelScheme, rules: string | undefined, ev: PipelineConfig['eval']) {
   const gold = valid.map((p) => p.label);
   return (rm: RelevanceModel) => {
     const labels = rm.template.answerFirst
