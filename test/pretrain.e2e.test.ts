@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,30 @@ describe('pretrain', () => {
     writeFileSync(config, JSON.stringify({ preset: 'smoke', pretrained: root, stopAfter: 'sft_all' }));
     expect(await main(['pipeline', '--config', config, '--backend', 'wasm', '--out', join(root, 'never')], bad)).toBe(2);
     expect(bad.stderr.join('\n')).toContain(`${root}: not a pretrained folder`);
+  });
+
+  it('lref pretrain reads several data files, each in its own format, as one corpus', { timeout: 60_000 }, async () => {
+    const jsonl = join(root, 'gen.jsonl');
+    const pairs = generateDataset({ pairs: 40, seed: 4, noise: 0 }).pairs;
+    writeFileSync(jsonl, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    const cf = join(root, 'cf.csv');
+    writeFileSync(cf, '"id","query","product_title","product_description","median_relevance","relevance_variance"\n1,"led lights","Train Lights","warm white",4,0\n2,"light bulb","Accent Pillow","",1,0\n');
+    const out = join(root, 'pre-both');
+    const io = bufferIO();
+    const args = ['pretrain', '--data', jsonl, '--data', cf, '--preset', 'smoke', '--vocab', '320', '--steps', '2', '--backend', 'wasm', '--out', out, '--json'];
+    expect(await main(args, io)).toBe(0);
+    expect(JSON.parse(io.stdout.at(-1)!).texts).toBe(42);
+    const card = JSON.parse(readFileSync(join(out, PRETRAIN_CARD), 'utf8'));
+    expect(card.source).toBe(`${jsonl} + ${cf}`);
+    // --max-texts caps the corpus with a seeded sample.
+    const capped = bufferIO();
+    expect(await main([...args.slice(0, -3), '--out', join(root, 'pre-capped'), '--max-texts', '10', '--json'], capped)).toBe(0);
+    expect(JSON.parse(capped.stdout.at(-1)!).texts).toBe(10);
+    // A bad file among several is named, and nothing is written.
+    const bad = bufferIO();
+    expect(await main(['pretrain', '--data', jsonl, '--data', join(root, 'nope.csv'), '--preset', 'smoke', '--out', join(root, 'pre-never')], bad)).toBe(2);
+    expect(bad.stderr.join('\n')).toContain(`${join(root, 'nope.csv')}: no such file or folder`);
+    expect(existsSync(join(root, 'pre-never'))).toBe(false);
   });
 
   it('config "pretrain": the run pretrains its own base on fresh generator text, and a shared folder is reused, never overwritten', { timeout: 120_000 }, async () => {
