@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { writeTinyRun } from '../../test/helpers/tiny-run.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { loadRelevanceModel, predictLabels, saveRelevanceModel } from '../stages/relevance-model.ts';
-import { crossFittedGrades, decideGrade, decideSplits, fitDecisionOnValid, fitGradeOffsets } from './decision.ts';
+import { crossFittedGrades, decidedMacroF1, decideGrade, decideSplits, fitDecisionOnValid, fitGradeOffsets } from './decision.ts';
 import { macroF1FromCounts } from './metrics.ts';
 
 function macroF1(pred: readonly number[], gold: readonly number[], k: number): number {
@@ -36,6 +36,15 @@ function rareGradeCase(n: number): { probs: number[][]; gold: number[] } {
 }
 
 describe('decision rule (per-grade offsets fitted for macro-F1)', () => {
+  it('early stopping ranks checkpoints by the macro-F1 of the grades the run reports: fitted rule or argmax', () => {
+    const { probs, gold } = rareGradeCase(200);
+    const argmax = macroF1(probs.map((r) => decideGrade(r)), gold, 3);
+    expect(decidedMacroF1(probs, gold, 3, 'argmax')).toBeCloseTo(argmax, 12);
+    // Argmax never names the rare grade; the fitted rule does, so the two rank checkpoints differently.
+    expect(decidedMacroF1(probs, gold, 3, 'valid-macro-f1')).toBeCloseTo(fitGradeOffsets(probs, gold, 3).macroF1, 12);
+    expect(decidedMacroF1(probs, gold, 3, 'valid-macro-f1')).toBeGreaterThan(argmax + 0.2);
+  });
+
   it('decides by argmax without offsets and by log p + offset with them, ties to the better grade', () => {
     expect(decideGrade([0.2, 0.5, 0.3])).toBe(1);
     expect(decideGrade([0.5, 0.5])).toBe(0);

@@ -125,6 +125,17 @@ export const DECISION_MODES = ['valid-macro-f1', 'argmax'] as const;
 export type DecisionMode = (typeof DECISION_MODES)[number];
 
 /**
+ * What early stopping ranks checkpoints by: the macro-F1 of the grades the run will report — by
+ * the rule fitted on these pairs at this check ("valid-macro-f1"; in sample, as it only ranks
+ * checkpoints of one model) or by argmax. Argmax macro-F1 swings with whether a rare grade happens
+ * to win anywhere, which the fitted rule then decides anyway.
+ */
+export function decidedMacroF1(probs: readonly (readonly number[])[], gold: readonly number[], k: number, mode: DecisionMode): number {
+  if (mode === 'argmax') return macroF1Of(probs.map((r) => r.map((p) => Math.log(Math.max(p, FLOOR)))), gold, new Array<number>(k).fill(0), k);
+  return fitGradeOffsets(probs, gold, k).macroF1;
+}
+
+/**
  * A scored variant's grades on valid and test from its probability rows (scheme order). With
  * "valid-macro-f1" and valid pairs, the rule is fitted on valid and returned with valid's
  * out-of-fold grades; otherwise both splits are argmax. `argmaxValidMacroF1` is for the log.

@@ -6,7 +6,7 @@ import { loadDataset } from '../data/load.ts';
 import { sample, splitByQuery } from '../data/split.ts';
 import { generateDataset } from '../data/synth/generate.ts';
 import { computeMetrics, type MetricsRecord } from '../eval/metrics.ts';
-import { decideSplits, type DecisionMode, type GradeDecision } from '../eval/decision.ts';
+import { decideSplits, decidedMacroF1, type DecisionMode, type GradeDecision } from '../eval/decision.ts';
 import { ModelConfig, TrainConfig } from '../model/config.ts';
 import { DecoderLM } from '../model/gpt.ts';
 import { presetFor } from '../model/presets.ts';
@@ -260,7 +260,13 @@ async function pipelineRun(
                 pairs: valid,
                 every: cfg.train.earlyStop.every,
                 patience: cfg.train.earlyStop.patience,
-                score: (g: string[], p: string[]) => computeMetrics(variant, g, p, scheme).macro_f1,
+                score: (g: string[], p: LabelPrediction[]) =>
+                  decidedMacroF1(
+                    p.map((x) => scheme.labels.map((l) => x.probs[l])),
+                    g.map((l) => scheme.labels.indexOf(l)),
+                    scheme.labels.length,
+                    cfg.eval.decision,
+                  ),
                 batchSize: cfg.eval.batchSize,
               },
             }
@@ -275,7 +281,7 @@ async function pipelineRun(
     const { rm, losses, curve, bestStep } = trained;
     training[variant] = { steps: losses.length, losses };
     log(`${variant}: ${losses.length} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
-    if (curve) log(`${variant}: early stopping on valid macro-F1 — ${curve.map((c) => `${c.step}: ${(100 * c.score).toFixed(1)}`).join(', ')}; kept step ${bestStep}`);
+    if (curve) log(`${variant}: early stopping on valid macro-F1 (${cfg.eval.decision === 'argmax' ? 'argmax' : 'grades by the decision rule fitted at each check'}) — ${curve.map((c) => `${c.step}: ${(100 * c.score).toFixed(1)}`).join(', ')}; kept step ${bestStep}`);
     const decision = recordScored(variant, rm);
     saveRelevanceModel(checkpoint(variant), { ...rm, ...(decision ? { decision } : {}) }, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;

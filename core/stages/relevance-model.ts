@@ -103,7 +103,7 @@ export interface TrainLabelOptions {
    * weights (highest `score`) are kept and restored at the end, and training stops after `patience`
    * checks without a gain. Choices made this way belong on the valid split, never the test split.
    */
-  validate?: { pairs: readonly PairRecord[]; every: number; patience: number; score: (gold: string[], pred: string[]) => number; batchSize?: number };
+  validate?: { pairs: readonly PairRecord[]; every: number; patience: number; score: (gold: string[], pred: LabelPrediction[]) => number; batchSize?: number };
 }
 
 /** One early-stopping check: the step after which the model was scored, and its score. */
@@ -146,7 +146,7 @@ export function trainLabelModel(
     optimizer = r.optimizer;
     losses.push(...r.losses);
     at = stop;
-    const score = v.score(gold, predictLabels(rm, v.pairs, v.batchSize).map((p) => p.label));
+    const score = v.score(gold, predictLabels(rm, v.pairs, v.batchSize));
     curve.push({ step: at, score });
     if (!best || score > best.score) {
       best = { step: at, score, weights: snapshotParams(model) };
