@@ -148,7 +148,7 @@ export function decideSplits(
 ): { decision?: GradeDecision; validGrades: number[]; testGrades: number[]; argmaxValidMacroF1: number } {
   const argmax = (rows: readonly (readonly number[])[]) => rows.map((r) => decideGrade(r));
   const argmaxValid = argmax(valid.probs);
-  const argmaxValidMacroF1 = valid.gold.length ? macroF1Of(valid.probs.map((r) => r.map((p) => Math.log(Math.max(p, FLOOR)))), valid.gold, new Array<number>(k).fill(0), k) : 0;
+  const argmaxValidMacroF1 = valid.gold.length ? decidedMacroF1(valid.probs, valid.gold, k, 'argmax') : 0;
   if (mode === 'argmax' || valid.gold.length === 0) return { validGrades: argmaxValid, testGrades: argmax(testProbs), argmaxValidMacroF1 };
   const { decision, validGrades } = fitDecisionOnValid(valid.probs, valid.gold, k);
   return { decision, validGrades, testGrades: testProbs.map((r) => decideGrade(r, decision.offsets)), argmaxValidMacroF1 };

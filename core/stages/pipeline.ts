@@ -53,6 +53,11 @@ import type { StageDatasets } from '../runs/store.ts';
  * control are — so a CoT gain over +label is like against like.
  */
 
+/** Predictions' grade probabilities as rows in scheme order, as eval/decision.ts takes them. */
+function probRows(scheme: LabelScheme, preds: readonly Pick<LabelPrediction, 'probs'>[]): number[][] {
+  return preds.map((p) => scheme.labels.map((l) => p.probs[l]));
+}
+
 /**
  * A scored variant's grades on valid and test from its probabilities (eval/decision.ts: the rule
  * fitted on valid, valid decided out of fold, or argmax), the rule logged beside argmax's figure.
@@ -64,9 +69,8 @@ export function decideVariant(
   testPreds: readonly Pick<LabelPrediction, 'probs'>[],
 ): { decision?: GradeDecision; validLabels: string[]; testLabels: string[] } {
   const { scheme } = on;
-  const rows = (ps: readonly Pick<LabelPrediction, 'probs'>[]) => ps.map((p) => scheme.labels.map((l) => p.probs[l]));
   const gold = on.valid.map((p) => labelIndex(scheme, p.label));
-  const d = decideSplits(scheme.labels.length, { probs: rows(validPreds), gold }, rows(testPreds), on.mode);
+  const d = decideSplits(scheme.labels.length, { probs: probRows(scheme, validPreds), gold }, probRows(scheme, testPreds), on.mode);
   if (d.decision) {
     const offsets = d.decision.offsets.map((o) => o.toFixed(1)).join(' / ');
     on.log(`${variant}: decision rule on valid — offsets ${offsets} (${scheme.labels.join(' / ')}); valid macro-F1 ${(100 * d.argmaxValidMacroF1).toFixed(1)} by argmax, ${(100 * d.decision.macro_f1).toFixed(1)} fitted in sample`);
@@ -261,12 +265,7 @@ async function pipelineRun(
                 every: cfg.train.earlyStop.every,
                 patience: cfg.train.earlyStop.patience,
                 score: (g: string[], p: LabelPrediction[]) =>
-                  decidedMacroF1(
-                    p.map((x) => scheme.labels.map((l) => x.probs[l])),
-                    g.map((l) => scheme.labels.indexOf(l)),
-                    scheme.labels.length,
-                    cfg.eval.decision,
-                  ),
+                  decidedMacroF1(probRows(scheme, p), g.map((l) => labelIndex(scheme, l)), scheme.labels.length, cfg.eval.decision),
                 batchSize: cfg.eval.batchSize,
               },
             }

@@ -44,11 +44,10 @@ export const pretrainCommand: Command = {
   async run(args, io) {
     const json = optBool(args, 'json');
     const out = reqString(args, 'out');
-    const dataPaths = (args.values.data as string[] | undefined) ?? [];
-    const dataPath = dataPaths.length > 0 ? dataPaths : undefined;
+    const dataFiles = args.values.data as string[] | undefined; // repeatable: undefined or non-empty
     const format = optString(args, 'format');
-    if (format !== undefined && dataPath === undefined) throw new UserError('--format applies to --data; the generator needs none');
-    if (dataPath !== undefined && args.values.pairs !== undefined) throw new UserError('--pairs applies to the generator; with --data the file is the corpus');
+    if (format !== undefined && dataFiles === undefined) throw new UserError('--format applies to --data; the generator needs none');
+    if (dataFiles !== undefined && args.values.pairs !== undefined) throw new UserError('--pairs applies to the generator; with --data the file is the corpus');
     const preset = optString(args, 'preset') ?? 'tiny';
     if (!['tiny', 'small', 'smoke'].includes(preset)) throw new UserError(`--preset must be one of tiny, small, smoke, got "${preset}"`);
     const seed = optInt(args, 'seed', 1, 0, 2 ** 31 - 1);
@@ -62,9 +61,9 @@ export const pretrainCommand: Command = {
     const backend = await initBackend(optString(args, 'backend'));
     let pairs;
     let source: string;
-    if (dataPath !== undefined) {
+    if (dataFiles !== undefined) {
       const sets = [];
-      for (const path of dataPath) sets.push(await loadDataset(path, { format }));
+      for (const path of dataFiles) sets.push(await loadDataset(path, { format }));
       pairs = sets.flatMap((ds) => ds.pairs);
       source = sets.map((ds) => ds.source).join(' + ');
     } else {
