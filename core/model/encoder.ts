@@ -45,6 +45,16 @@ export class EncoderClassifier {
     return m;
   }
 
+  /** Restores a snapshotParams copy of params() (trunk and head). */
+  assignParams(values: Map<string, Float32Array>): void {
+    this.encoder.assignParams(values);
+    for (const [name, v] of [['cls.w', this.w], ['cls.b', this.b]] as const) {
+      const data = values.get(name);
+      if (!data || data.length !== v.size) throw new Error(`EncoderClassifier: ${name} missing or of the wrong size`);
+      tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
+    }
+  }
+
   /** Class logits [B,C]; attentionMask [B,T] (1 = token, 0 = padding) keeps padding out. */
   logits(ids: tf.Tensor2D, attentionMask: tf.Tensor2D, opts: Omit<ForwardOptions, 'attentionMask'> = {}): tf.Tensor2D {
     return tf.tidy(() => {

@@ -33,12 +33,7 @@ describe('trainLabelModel with early stopping on held-out pairs', () => {
       trainConfig,
       validate: { pairs: valid, every: 2, patience: 2, score: (gold, pred) => (expect(pred).toHaveLength(gold.length), scores[calls++]) },
     });
-    expect(early.curve).toEqual([
-      { step: 2, score: 0.1 },
-      { step: 4, score: 0.5 },
-      { step: 6, score: 0.3 },
-      { step: 8, score: 0.2 },
-    ]);
+    expect(early.curve?.map((c) => c.score)).toEqual(scores.slice(0, 4));
     expect(early.bestStep).toBe(4);
     expect(early.losses).toHaveLength(8);
     // The kept weights are those after step 4: the same as a plain run stopped there.

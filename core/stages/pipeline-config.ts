@@ -12,6 +12,7 @@ import { CotConfig } from './cot.ts';
 import { DpoConfig, MineConfig } from './dpo.ts';
 import { PipelinePretrain } from './pretrain.ts';
 import { SelectionConfig } from './select-rule.ts';
+import { EarlyStop } from '../train/early-stop.ts';
 
 /**
  * Everything one `lref pipeline` run does, as one versioned record: the data, the split, the model
@@ -136,12 +137,8 @@ export const PipelineConfig = z
         subsetBase: z.enum(['scratch', 'sft_all']).default('scratch'),
         /** steps of the subset fine-tune when subsetBase is 'sft_all' (default: a quarter of `steps`) */
         subsetSteps: z.number().int().min(1).optional(),
-        /**
-         * Early stopping of the label SFT variants on the valid split: every `every` steps macro-F1 on
-         * valid is measured, the best weights are kept, and training stops after `patience` checks
-         * without a gain. Lets a long schedule be set without overfitting a small train split.
-         */
-        earlyStop: z.object({ every: z.number().int().min(1), patience: z.number().int().min(1).default(3) }).strict().optional(),
+        /** Early stopping of the label SFT variants on the valid split, ranked by valid macro-F1 (train/early-stop.ts). */
+        earlyStop: EarlyStop.optional(),
       })
       .strict(),
     selection: SelectionConfig,

@@ -23,6 +23,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './baselines/cross-encoder.ts';
+import { earlyStopLine } from '../train/early-stop.ts';
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotPrediction, type CotResult, type CotVariant } from './cot.ts';
@@ -206,6 +207,11 @@ async function pipelineRun(
     return decision;
   };
 
+  // Early stopping ranks checkpoints by the macro-F1 of the grades the run will report.
+  const validMacroF1 = (g: string[], p: LabelPrediction[]) =>
+    decidedMacroF1(probRows(scheme, p), g.map((l) => labelIndex(scheme, l)), scheme.labels.length, cfg.eval.decision);
+  const stopCriterion = `macro-F1 (${cfg.eval.decision === 'argmax' ? 'argmax' : 'grades by the decision rule fitted at each check'})`;
+
   // 3. Baselines.
   if (cfg.baselines.lexical) {
     await timed('lexical', () => {
@@ -219,14 +225,16 @@ async function pipelineRun(
   if (cfg.baselines.crossEncoder.enabled) {
     await timed('cross_encoder', () => {
       const { enabled: _enabled, ...ceCfg } = cfg.baselines.crossEncoder;
-      const { model, losses } = trainCrossEncoder(tokenizer, scheme, templates.label, split.train, ceCfg, {
+      const { model, losses, curve, bestStep } = trainCrossEncoder(tokenizer, scheme, templates.label, split.train, ceCfg, {
         modelConfig,
         trainConfig: trainConfigFor(ctx, {}, 20),
         signal: opts.signal,
         onStep: (step, loss) => opts.progress?.('cross_encoder', step + 1, ceCfg.steps, { loss: loss.toFixed(3) }),
+        validate: { pairs: valid, score: validMacroF1, batchSize: cfg.eval.batchSize },
       });
       try {
         training.cross_encoder = { steps: losses.length, losses };
+        if (curve) log(earlyStopLine('cross_encoder', stopCriterion, curve, bestStep));
         const testPreds = predictCrossEncoder(model, test, cfg.eval.batchSize);
         const { decision, validLabels, testLabels } = decide('cross_encoder', predictCrossEncoder(model, valid, cfg.eval.batchSize), testPreds);
         testPreds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'cross_encoder', label: testLabels[i], probs: p.probs }));
@@ -262,10 +270,8 @@ async function pipelineRun(
           ? {
               validate: {
                 pairs: valid,
-                every: cfg.train.earlyStop.every,
-                patience: cfg.train.earlyStop.patience,
-                score: (g: string[], p: LabelPrediction[]) =>
-                  decidedMacroF1(probRows(scheme, p), g.map((l) => labelIndex(scheme, l)), scheme.labels.length, cfg.eval.decision),
+                ...cfg.train.earlyStop,
+                score: validMacroF1,
                 batchSize: cfg.eval.batchSize,
               },
             }
@@ -280,7 +286,7 @@ async function pipelineRun(
     const { rm, losses, curve, bestStep } = trained;
     training[variant] = { steps: losses.length, losses };
     log(`${variant}: ${losses.length} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
-    if (curve) log(`${variant}: early stopping on valid macro-F1 (${cfg.eval.decision === 'argmax' ? 'argmax' : 'grades by the decision rule fitted at each check'}) — ${curve.map((c) => `${c.step}: ${(100 * c.score).toFixed(1)}`).join(', ')}; kept step ${bestStep}`);
+    if (curve) log(earlyStopLine(variant, stopCriterion, curve, bestStep));
     const decision = recordScored(variant, rm);
     saveRelevanceModel(checkpoint(variant), { ...rm, ...(decision ? { decision } : {}) }, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;

@@ -9,6 +9,7 @@ import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
 import { snapshotParams } from '../model/lm.ts';
 import type { AdamW } from '../train/adamw.ts';
 import type { LMExample } from '../train/batch.ts';
+import { trainWithEarlyStopping, type EarlyStop, type ValidPoint } from '../train/early-stop.ts';
 import { trainLM, type TrainHooks } from '../train/loop.ts';
 import { scoreLabels } from '../train/score.ts';
 import { Tokenizer, type Normalize } from '../text/tokenizer.ts';
@@ -103,13 +104,7 @@ export interface TrainLabelOptions {
    * weights (highest `score`) are kept and restored at the end, and training stops after `patience`
    * checks without a gain. Choices made this way belong on the valid split, never the test split.
    */
-  validate?: { pairs: readonly PairRecord[]; every: number; patience: number; score: (gold: string[], pred: LabelPrediction[]) => number; batchSize?: number };
-}
-
-/** One early-stopping check: the step after which the model was scored, and its score. */
-export interface ValidPoint {
-  step: number;
-  score: number;
+  validate?: EarlyStop & { pairs: readonly PairRecord[]; score: (gold: string[], pred: LabelPrediction[]) => number; batchSize?: number };
 }
 
 /** Fine-tunes a fresh (or given) model on label-only SFT; returns it with its loss trace. */
@@ -131,30 +126,24 @@ export function trainLabelModel(
     const result = trainLM(model, examples, opts.trainConfig, hooks);
     return { rm, losses: result.losses, optimizer: result.optimizer };
   }
-  // Train in segments of `every` steps with one optimizer (trainLM resumes by step: same batches,
-  // same schedule as one call), score the held-out pairs after each, keep the best weights.
+  // One optimizer across the segments: trainLM resumes by step (same batches, same schedule as one call).
   const gold = v.pairs.map((p) => p.label);
   const losses: number[] = [];
-  const curve: ValidPoint[] = [];
   let optimizer = hooks.optimizer;
-  let best: { step: number; score: number; weights: Map<string, Float32Array> } | undefined;
-  let since = 0;
-  const total = opts.trainConfig.steps;
-  for (let at = hooks.startStep ?? 0; at < total; ) {
-    const stop = Math.min(at + v.every, total);
-    const r = trainLM(model, examples, opts.trainConfig, { ...hooks, optimizer, startStep: at, stopStep: stop });
-    optimizer = r.optimizer;
-    losses.push(...r.losses);
-    at = stop;
-    const score = v.score(gold, predictLabels(rm, v.pairs, v.batchSize));
-    curve.push({ step: at, score });
-    if (!best || score > best.score) {
-      best = { step: at, score, weights: snapshotParams(model) };
-      since = 0;
-    } else if (++since >= v.patience) break;
-  }
-  if (best && best.step !== curve[curve.length - 1].step) model.assignParams(best.weights);
-  return { rm, losses, optimizer: optimizer!, curve, bestStep: best?.step };
+  const { curve, bestStep } = trainWithEarlyStopping({
+    from: hooks.startStep ?? 0,
+    total: opts.trainConfig.steps,
+    schedule: v,
+    train: (from, to) => {
+      const r = trainLM(model, examples, opts.trainConfig, { ...hooks, optimizer, startStep: from, stopStep: to });
+      optimizer = r.optimizer;
+      losses.push(...r.losses);
+    },
+    score: () => v.score(gold, predictLabels(rm, v.pairs, v.batchSize)),
+    snapshot: () => snapshotParams(model),
+    restore: (w) => model.assignParams(w),
+  });
+  return { rm, losses, optimizer: optimizer!, curve, bestStep };
 }
 
 /** Scores every pair: one forward pass per batch, argmax over the scheme's label tokens. */

@@ -87,6 +87,35 @@ describe('cross-encoder baseline', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('with earlyStop, scores valid every `every` steps and keeps the best weights, as label SFT does', () => {
+    const before = tf.memory().numTensors;
+    const cfg = { steps: 40, lr: 1e-2, batchSize: 16, warmup: 2 };
+    // A crafted score sequence: best after step 10, then two checks without a gain → stop at step 20.
+    const scores = [0.2, 0.9, 0.5, 0.4];
+    const seen: number[][] = []; // P(Relevant) per valid pair at each check
+    const early = trainCrossEncoder(tok, BINARY, template, train, { ...cfg, earlyStop: { every: 5, patience: 2 } }, {
+      modelConfig,
+      trainConfig,
+      validate: {
+        pairs: test,
+        score: (gold, pred) => (expect(pred).toHaveLength(gold.length), seen.push(pred.map((p) => p.probs.Relevant)), scores[seen.length - 1]),
+      },
+    });
+    expect(early.curve?.map((c) => c.step)).toEqual([5, 10, 15, 20]);
+    expect(early.bestStep).toBe(10);
+    expect(early.losses).toHaveLength(20);
+    // The kept weights, head included, are those scored after step 10, not the last ones.
+    const kept = predictCrossEncoder(early.model, test).map((p) => p.probs.Relevant);
+    kept.forEach((x, i) => expect(x).toBeCloseTo(seen[1][i], 6));
+    expect(Math.max(...kept.map((x, i) => Math.abs(x - seen[3][i])))).toBeGreaterThan(1e-3);
+    // Without valid pairs the whole schedule runs.
+    const none = trainCrossEncoder(tok, BINARY, template, train, { ...cfg, steps: 12, earlyStop: { every: 5, patience: 1 } }, { modelConfig, trainConfig });
+    expect(none.losses).toHaveLength(12);
+    expect(none.curve).toBeUndefined();
+    for (const r of [early, none]) r.model.clf.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('frees its model when interrupted', () => {
     const before = tf.memory().numTensors;
     const ctl = new AbortController();

@@ -8,6 +8,7 @@ import type { ModelConfig, TrainConfig } from '../../model/config.ts';
 import { EncoderClassifier } from '../../model/encoder.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.ts';
 import { snapshotParams } from '../../model/lm.ts';
+import { EarlyStop, trainWithEarlyStopping, type ValidPoint } from '../../train/early-stop.ts';
 import { batchIndices, makeOptimizer } from '../../train/loop.ts';
 import { lrAt } from '../../train/schedule.ts';
 import { optimizeStep } from '../../train/step.ts';
@@ -40,6 +41,8 @@ export const CrossEncoderConfig = z
     warmup: z.number().int().min(0).default(20),
     /** mean pooling: without a [CLS] pre-training objective the first token carries little */
     pooling: z.enum(['mean', 'first']).default('mean'),
+    /** keep the best checkpoint on valid, as the label SFT variants do, so the baseline gets the same choice */
+    earlyStop: EarlyStop.optional(),
   })
   .strict();
 export type CrossEncoderConfig = z.infer<typeof CrossEncoderConfig>;
@@ -83,6 +86,8 @@ export interface TrainCrossEncoderOptions {
   trainConfig: TrainConfig;
   onStep?: (step: number, loss: number) => void;
   signal?: AbortSignal;
+  /** held-out pairs and their score for `earlyStop` (without them the full schedule runs) */
+  validate?: { pairs: readonly PairRecord[]; score: (gold: string[], pred: LabelPrediction[]) => number; batchSize?: number };
 }
 
 /** Trains a fresh cross-encoder on `pairs` (labels of `scheme`); returns it and its loss trace. */
@@ -93,7 +98,7 @@ export function trainCrossEncoder(
   pairs: readonly PairRecord[],
   cfgInput: CrossEncoderConfigInput,
   opts: TrainCrossEncoderOptions,
-): { model: CrossEncoder; losses: number[] } {
+): { model: CrossEncoder; losses: number[]; curve?: ValidPoint[]; bestStep?: number } {
   const cfg = CrossEncoderConfig.parse(cfgInput);
   if (pairs.length === 0) throw new UserError('cross-encoder baseline: no training pairs');
   const labels = pairs.map((p) => labelIndex(scheme, p.label));
@@ -102,9 +107,10 @@ export function trainCrossEncoder(
   const inputs = crossEncoderInputs(tok, template, pairs, clf.encoder.config.contextLength);
   const train = { ...opts.trainConfig, lr: cfg.lr, steps: cfg.steps, batchSize: cfg.batchSize, warmup: Math.min(cfg.warmup, Math.floor(cfg.steps / 10)) };
   const optimizer = makeOptimizer(clf, train);
+  const model: CrossEncoder = { clf, tokenizer: tok, scheme, template };
   const losses: number[] = [];
-  try {
-    for (let step = 0; step < cfg.steps; step++) {
+  const trainSteps = (from: number, to: number) => {
+    for (let step = from; step < to; step++) {
       opts.signal?.throwIfAborted();
       const idx = batchIndices(pairs.length, Math.min(cfg.batchSize, pairs.length), train.seed, step);
       const { ids, mask } = padded(idx.map((i) => inputs[i]), tok.padId);
@@ -121,13 +127,29 @@ export function trainCrossEncoder(
         tf.dispose([ids, mask, y]);
       }
     }
+  };
+  const v = opts.validate;
+  let checks: { curve: ValidPoint[]; bestStep?: number } | undefined;
+  try {
+    if (cfg.earlyStop && v && v.pairs.length > 0) {
+      const gold = v.pairs.map((p) => p.label);
+      checks = trainWithEarlyStopping({
+        from: 0,
+        total: cfg.steps,
+        schedule: cfg.earlyStop,
+        train: trainSteps,
+        score: () => v.score(gold, predictCrossEncoder(model, v.pairs, v.batchSize)),
+        snapshot: () => snapshotParams(clf),
+        restore: (w) => clf.assignParams(w),
+      });
+    } else trainSteps(0, cfg.steps);
   } catch (err) {
     clf.dispose();
     throw err;
   } finally {
     optimizer.dispose();
   }
-  return { model: { clf, tokenizer: tok, scheme, template }, losses };
+  return { model, losses, ...checks };
 }
 
 /** One label and the class probabilities per pair, in batches (dropout off). */
@@ -204,13 +226,11 @@ export function loadCrossEncoder(dir: string): CrossEncoder {
   const clf = new EncoderClassifier({ encoder, numClasses: scheme.labels.length, pooling: head.pooling });
   const values = snapshotParams(loaded.model);
   loaded.model.dispose();
-  clf.encoder.assignParams(values);
-  const params = clf.params();
-  for (const [name, data] of [['cls.w', head.w], ['cls.b', head.b]] as const) {
-    const v = params.get(name)!;
-    const t = tf.tensor(data, v.shape);
-    v.assign(t);
-    t.dispose(); // assign copies the values in; the source tensor is ours to free
+  try {
+    clf.assignParams(values.set('cls.w', Float32Array.from(head.w)).set('cls.b', Float32Array.from(head.b)));
+  } catch (e) {
+    clf.dispose();
+    throw new UserError(`${file}: does not fit the checkpoint beside it (${(e as Error).message})`);
   }
   if (loaded.tokenizerJson === undefined) throw new UserError(`${dir}: checkpoint has no tokenizer.json`);
   const tokenizer = Tokenizer.fromJSON(loaded.tokenizerJson, join(dir, 'tokenizer.json'));
