@@ -46,13 +46,14 @@ describe('lref pipeline (smoke, fewer steps)', () => {
       JSON.stringify({
         preset: 'smoke',
         // sft_random/sft_selected continue from sft_all (checked below), so that path runs too.
-        train: { steps: 40, subsetBase: 'sft_all', subsetSteps: 12 },
+        // Early stopping on valid for sft_all and the cross-encoder alike (checks at 20 and 40).
+        train: { steps: 40, subsetBase: 'sft_all', subsetSteps: 12, earlyStop: { every: 20, patience: 5 } },
         // and the options beyond the paper: grade-balanced selection, answer-first CoT with its
         // label-only control (+label), RPO's NLL term in DPO and its checkpoint choice on valid
         selection: { auxSteps: 20, balance: 'label' },
         cot: { steps: 20, answerFirst: true, control: true },
         dpo: { minePairs: 32, train: { rpoAlpha: 1, validate: { every: 2 } } },
-        baselines: { crossEncoder: { steps: 40 } },
+        baselines: { crossEncoder: { steps: 40, earlyStop: { every: 20, patience: 5 } } },
       }),
     );
     const out = join(root, 'run');
@@ -141,6 +142,14 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     GOLDEN_SFT_ALL.forEach((x, i) => expect(t.sft_all.losses[i]).toBeCloseTo(x, 4));
     GOLDEN_CROSS_ENCODER.forEach((x, i) => expect(t.cross_encoder.losses[i]).toBeCloseTo(x, 4));
     expect(t.sft_all.losses).toHaveLength(40);
+    // With early stopping the record names the checks and the kept step, and so does the checkpoint:
+    // `steps` counts what was trained, not the weights that were scored.
+    for (const v of ['sft_all', 'cross_encoder']) {
+      expect(t[v].valid_curve!.map((c) => c.step), v).toEqual([20, 40]);
+      const best = t[v].valid_curve!.reduce((a, b) => (b.score > a.score ? b : a));
+      expect(t[v].kept_step, v).toBe(best.step);
+      expect(JSON.parse(readFileSync(join(out, 'checkpoints', v, 'checkpoint.json'), 'utf8')).step, v).toBe(best.step);
+    }
     // Continued from sft_all: the subset fine-tunes start near where sft_all ended, not at a fresh init's loss.
     for (const v of ['sft_random', 'sft_selected']) {
       expect(t[v].losses).toHaveLength(12);

@@ -39,6 +39,10 @@ export const TrainingTrace = z
   .object({
     steps: z.number().int().nonnegative(),
     losses: z.array(z.number()),
+    /** with early stopping: the step whose weights were kept and scored (steps counts all trained) */
+    kept_step: z.number().int().nonnegative().optional(),
+    /** with early stopping: the valid score after each check */
+    valid_curve: z.array(z.object({ step: z.number().int().nonnegative(), score: z.number() }).strict()).optional(),
   })
   .strict();
 export type TrainingTrace = z.infer<typeof TrainingTrace>;

@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './baselines/cross-encoder.ts';
-import { earlyStopLine } from '../train/early-stop.ts';
+import { earlyStopLine, type ValidPoint } from '../train/early-stop.ts';
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotPrediction, type CotResult, type CotVariant } from './cot.ts';
@@ -233,13 +233,13 @@ async function pipelineRun(
         validate: { pairs: valid, score: validMacroF1, batchSize: cfg.eval.batchSize },
       });
       try {
-        training.cross_encoder = { steps: losses.length, losses };
+        training.cross_encoder = trainingTrace(losses, curve, bestStep);
         if (curve) log(earlyStopLine('cross_encoder', stopCriterion, curve, bestStep));
         const testPreds = predictCrossEncoder(model, test, cfg.eval.batchSize);
         const { decision, validLabels, testLabels } = decide('cross_encoder', predictCrossEncoder(model, valid, cfg.eval.batchSize), testPreds);
         testPreds.forEach((p, i) => predictions.push({ pair_id: test[i].pair_id, variant: 'cross_encoder', label: testLabels[i], probs: p.probs }));
         record('cross_encoder', testLabels, validLabels);
-        saveCrossEncoder(checkpoint('cross_encoder'), { ...model, ...(decision ? { decision } : {}) }, losses.length);
+        saveCrossEncoder(checkpoint('cross_encoder'), { ...model, ...(decision ? { decision } : {}) }, bestStep ?? losses.length);
       } finally {
         model.clf.dispose();
       }
@@ -284,11 +284,11 @@ async function pipelineRun(
       optimizer.dispose();
     }
     const { rm, losses, curve, bestStep } = trained;
-    training[variant] = { steps: losses.length, losses };
+    training[variant] = trainingTrace(losses, curve, bestStep);
     log(`${variant}: ${losses.length} steps on ${pairs.length} pairs, loss ${losses[0].toFixed(3)} → ${mean(losses.slice(-10)).toFixed(3)}`);
     if (curve) log(earlyStopLine(variant, stopCriterion, curve, bestStep));
     const decision = recordScored(variant, rm);
-    saveRelevanceModel(checkpoint(variant), { ...rm, ...(decision ? { decision } : {}) }, { step: losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
+    saveRelevanceModel(checkpoint(variant), { ...rm, ...(decision ? { decision } : {}) }, { step: bestStep ?? losses.length, trainConfig: tc, backend: opts.backend, provenance: { ...provenance(variant), train_pairs: pairs.length } });
     return rm;
   };
   const sftAll = await timed('sft_all', () => sft('sft_all', split.train, 10));
@@ -613,6 +613,11 @@ export function makeModelConfig(cfg: PipelineConfig, vocabSize: number): ModelCo
   const parsed = ModelConfig.safeParse({ ...presetFor(preset, vocabSize).model, ...defined, seed: cfg.seed });
   if (!parsed.success) throw new UserError(`model: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
   return parsed.data;
+}
+
+/** The run record's trace; with early stopping it names the kept step, since `steps` counts all trained. */
+function trainingTrace(losses: number[], curve: readonly ValidPoint[] | undefined, bestStep: number | undefined): TrainingTrace {
+  return { steps: losses.length, losses, ...(curve ? { kept_step: bestStep, valid_curve: [...curve] } : {}) };
 }
 
 function mean(xs: readonly number[]): number {
