@@ -146,7 +146,7 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     // `steps` counts what was trained, not the weights that were scored.
     for (const v of ['sft_all', 'cross_encoder']) {
       expect(t[v].valid_curve!.map((c) => c.step), v).toEqual([20, 40]);
-      const best = t[v].valid_curve!.reduce((a, b) => (b.score > a.score ? b : a));
+      const best = t[v].valid_curve!.reduce((a, b) => (b.score! > a.score! ? b : a));
       expect(t[v].kept_step, v).toBe(best.step);
       expect(JSON.parse(readFileSync(join(out, 'checkpoints', v, 'checkpoint.json'), 'utf8')).step, v).toBe(best.step);
     }
@@ -158,9 +158,12 @@ describe('lref pipeline (smoke, fewer steps)', () => {
     expect(t['+ee'].losses).toHaveLength(20);
     expect(t['+label'].losses).toHaveLength(20);
     expect(t['+dpo'].steps).toBe(t['+dpo'].losses.length);
+    // and DPO's record and checkpoint name the step it kept, with the checks that chose it
+    expect(t['+dpo'].valid_curve!.map((c) => c.step)).toEqual([0, ...Array.from({ length: Math.ceil(t['+dpo'].steps / 2) }, (_, i) => Math.min(2 * (i + 1), t['+dpo'].steps))]);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoints', '+dpo', 'checkpoint.json'), 'utf8')).step).toBe(t['+dpo'].kept_step);
     // DPO's checkpoint was chosen on valid: checks from step 0 (the start) to the last step
     const choice = run.run.notes.find((l) => l.startsWith('+dpo: checkpoint choice on valid'));
-    expect(choice).toMatch(new RegExp(`— 0: [\\d.]+ / [\\d.]+, 2: .* ${t['+dpo'].steps}: [\\d.]+ / [\\d.]+; kept step \\d+$`));
+    expect(choice).toMatch(new RegExp(`— 0: [\\d.]+ / [\\d.]+, 2: .* ${t['+dpo'].steps}: [\\d.]+ / [\\d.]+; kept step ${t['+dpo'].kept_step}$`));
     // the share of prompts cut to fit the context is reported for train and test
     expect(run.run.notes.filter((l) => /^prompts \((train|test)\): label template, vocabulary \d+: .* cut to fit a context of 128$/.test(l))).toHaveLength(2);
   });

@@ -39,10 +39,16 @@ export const TrainingTrace = z
   .object({
     steps: z.number().int().nonnegative(),
     losses: z.array(z.number()),
-    /** with early stopping: the step whose weights were kept and scored (steps counts all trained) */
+    /** with a choice on valid: the step whose weights were kept and scored (`steps` counts all trained) */
     kept_step: z.number().int().nonnegative().optional(),
-    /** with early stopping: the valid score after each check */
-    valid_curve: z.array(z.object({ step: z.number().int().nonnegative(), score: z.number() }).strict()).optional(),
+    /** the valid checks: macro-F1 (`score`) for label SFT and the cross-encoder; accuracy and optimistic share for DPO */
+    valid_curve: z
+      .array(
+        z
+          .object({ step: z.number().int().nonnegative(), score: z.number().optional(), accuracy: z.number().optional(), optimistic_share: z.number().optional() })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 export type TrainingTrace = z.infer<typeof TrainingTrace>;

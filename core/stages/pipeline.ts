@@ -372,11 +372,15 @@ async function pipelineRun(
         const check = dpoCfg.validate ? dpoValidCheck(valid, scheme, policy.rules, cfg.eval) : undefined;
         const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, dpoCfg, check));
         try {
-          training['+dpo'] = { steps: dpo.log.length, losses: dpo.log.map((l) => l.loss) };
+          training['+dpo'] = {
+            steps: dpo.log.length,
+            losses: dpo.log.map((l) => l.loss),
+            ...(dpo.curve ? { kept_step: dpo.bestStep, valid_curve: dpo.curve.map((c) => ({ step: c.step, accuracy: c.accuracy, optimistic_share: c.optimisticShare })) } : {}),
+          };
           if (dpo.curve) log(`+dpo: checkpoint choice on valid (accuracy / optimistic share) — ${dpo.curve.map((c) => `${c.step}: ${(100 * c.accuracy).toFixed(1)} / ${(100 * c.optimisticShare).toFixed(1)}`).join(', ')}; kept step ${dpo.bestStep}`);
           await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
           await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
-          saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
+          saveRelevanceModel(checkpoint('+dpo'), dpo.model, { step: dpo.bestStep ?? dpo.log.length, backend: opts.backend, provenance: { ...provenance('+dpo'), preference_pairs: prefs.length } });
         } finally {
           dpo.model.model.dispose();
         }
