@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { predictCrossEncoder, saveCrossEncoder, trainCrossEncoder } from './baselines/cross-encoder.ts';
-import { earlyStopLine, type ValidPoint } from '../train/early-stop.ts';
+import { earlyStopLine } from '../train/early-stop.ts';
 import { predictLexical, trainLexical } from './baselines/lexical.ts';
 import { trainConfigFor, type StageContext } from './context.ts';
 import { collectRationales, disposeCot, predictWithRationale, runCot, type CotPrediction, type CotResult, type CotVariant } from './cot.ts';
@@ -372,11 +372,8 @@ async function pipelineRun(
         const check = dpoCfg.validate ? dpoValidCheck(valid, scheme, policy.rules, cfg.eval) : undefined;
         const dpo = await timed('dpo', () => runDpo(ctx, asked, prefs, dpoCfg, check));
         try {
-          training['+dpo'] = {
-            steps: dpo.log.length,
-            losses: dpo.log.map((l) => l.loss),
-            ...(dpo.curve ? { kept_step: dpo.bestStep, valid_curve: dpo.curve.map((c) => ({ step: c.step, accuracy: c.accuracy, optimistic_share: c.optimisticShare })) } : {}),
-          };
+          const checks = dpo.curve?.map((c) => ({ step: c.step, accuracy: c.accuracy, optimistic_share: c.optimisticShare }));
+          training['+dpo'] = trainingTrace(dpo.log.map((l) => l.loss), checks, dpo.bestStep);
           if (dpo.curve) log(`+dpo: checkpoint choice on valid (accuracy / optimistic share) — ${dpo.curve.map((c) => `${c.step}: ${(100 * c.accuracy).toFixed(1)} / ${(100 * c.optimisticShare).toFixed(1)}`).join(', ')}; kept step ${dpo.bestStep}`);
           await timed('eval/+dpo', () => recordGenerated('+dpo', dpo.model, policy!.rules));
           await timed(`eval/+dpo${SCORED_SUFFIX}`, () => recordScored(`+dpo${SCORED_SUFFIX}`, { ...dpo.model, template: templates.label }));
@@ -619,9 +616,9 @@ export function makeModelConfig(cfg: PipelineConfig, vocabSize: number): ModelCo
   return parsed.data;
 }
 
-/** The run record's trace; with early stopping it names the kept step, since `steps` counts all trained. */
-function trainingTrace(losses: number[], curve: readonly ValidPoint[] | undefined, bestStep: number | undefined): TrainingTrace {
-  return { steps: losses.length, losses, ...(curve ? { kept_step: bestStep, valid_curve: [...curve] } : {}) };
+/** The run record's trace; with a choice on valid it names the kept step, since `steps` counts all trained. */
+function trainingTrace(losses: number[], checks: TrainingTrace['valid_curve'], keptStep: number | undefined): TrainingTrace {
+  return { steps: losses.length, losses, ...(checks ? { kept_step: keptStep, valid_curve: [...checks] } : {}) };
 }
 
 function mean(xs: readonly number[]): number {
