@@ -62,13 +62,32 @@ describe('lref study (smoke, tiny)', () => {
       const perValid = runs.map((r) => r.metrics.valid_variants!.find((m) => m.name === v)!.accuracy);
       expect(study.valid![v].accuracy.values).toEqual(perValid);
     }
+    // effects: per-seed differences of the seeds' own figures, the best variant chosen on valid
+    expect(study.effects.map((e) => e.name.replace(/^best \([^)]+\)/, 'best'))).toEqual([
+      'best − lexical',
+      'best − cross_encoder',
+      'sft_selected − sft_random',
+      '+ee − +label',
+      '+ee:scored − +label',
+      '+dpo vs +ee, optimistic share (relative)',
+      '+dpo − +ee, accuracy',
+    ]);
+    const learned = study.variants.filter((v) => v !== 'lexical' && v !== 'cross_encoder');
+    const best = learned.reduce((x, y) => (study.valid![y].macro_f1.mean > study.valid![x].macro_f1.mean ? y : x));
+    expect(study.effects[0].a).toBe(best);
+    const f1 = (r: (typeof runs)[number], v: string) => r.metrics.variants.find((m) => m.name === v)!.macro_f1;
+    expect(study.effects[0].test.values).toEqual(runs.map((r) => f1(r, best) - f1(r, 'lexical')));
+    expect(study.effects[2].test.values).toEqual(runs.map((r) => f1(r, 'sft_selected') - f1(r, 'sft_random')));
+    expect(study.effects[0].wins).toBe(runs.filter((r) => f1(r, best) > f1(r, 'lexical')).length);
     const line = JSON.parse(io.stdout.at(-1)!);
+    expect(line.effects).toHaveLength(7);
     expect(line.split).toBe('test');
     expect(line.variants.sft_all.macro_f1.mean).toBeCloseTo(100 * study.test.sft_all.macro_f1.mean, 1);
     for (const f of ['study.md', 'study.svg', 'study.vl.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const md = readFileSync(join(out, 'study.md'), 'utf8');
     expect(md).toContain('## test (report these)');
     expect(md).toContain('## valid (choose on these)');
+    expect(md).toMatch(/## effects \(paired by seed[\s\S]*sft_selected − sft_random/);
     expect(readFileSync(join(out, 'study.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
 
     // A rerun reads the finished seeds back (no training) and gives the same study.

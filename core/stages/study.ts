@@ -8,31 +8,21 @@ import { readRun } from '../runs/store.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { PipelineConfig } from './pipeline-config.ts';
+import { Stat, stat, STUDY_FIGURES, type StudyFigure } from './study-stat.ts';
+import { Effect, formatEffects, studyEffects } from './study-effects.ts';
 import { runPipeline, type PipelineOptions } from './pipeline.ts';
+
+export { Stat, stat, STUDY_FIGURES, type StudyFigure };
 
 /**
  * `lref study`: the pipeline once per seed, then every figure as mean ± std over the seeds — a
  * single run's numbers move by several points with the seed at this scale, so a paper-style table
  * comes from here, not from one run. A study folder holds `seed-<s>/` (one run folder each; a seed
  * whose run.json exists is read back, not rerun, so an interrupted study resumes), `study.json`
- * (both splits, every figure, the per-seed values), `study.md` (the table) and the chart as
- * `study.svg` and a Vega-Lite spec `study.vl.json`.
+ * (both splits, every figure, the per-seed values, and LREF's comparisons as paired per-seed
+ * effects, study-effects.ts), `study.md` (the tables) and the chart as `study.svg` and a Vega-Lite
+ * spec `study.vl.json`.
  */
-
-/** The figures aggregated, as MetricsRecord fields (fractions). */
-export const STUDY_FIGURES = ['macro_f1', 'weighted_f1', 'accuracy', 'optimistic_rate', 'optimistic_error_share', 'unparseable_rate'] as const;
-export type StudyFigure = (typeof STUDY_FIGURES)[number];
-
-export const Stat = z
-  .object({
-    mean: z.number(),
-    /** sample standard deviation (n − 1); 0 for one seed */
-    std: z.number().nonnegative(),
-    /** one value per seed, in `seeds` order */
-    values: z.array(z.number()),
-  })
-  .strict();
-export type Stat = z.infer<typeof Stat>;
 
 const SplitTable = z.record(z.string(), z.record(z.string(), Stat));
 
@@ -49,18 +39,13 @@ export const StudyFile = z
     /** variant → figure → stat, on test (reported) and valid (where choices are made) */
     test: SplitTable,
     valid: SplitTable.optional(),
+    /** paired per-seed differences between the variants LREF compares (best vs baselines, selection, CoT, DPO) */
+    effects: z.array(Effect),
   })
   .strict();
 export type StudyFile = z.infer<typeof StudyFile>;
 
 export const STUDY_FILES = { study: 'study.json', table: 'study.md', chart: 'study.svg', vegalite: 'study.vl.json' } as const;
-
-export function stat(values: readonly number[]): Stat {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, values: [...values] };
-}
 
 /** Mean ± std per variant and figure over runs (each a list of MetricsRecords); a variant must be in every run. */
 export function aggregate(runs: readonly (readonly MetricsRecord[])[]): { variants: string[]; table: Record<string, Record<string, Stat>> } {
@@ -136,8 +121,9 @@ export async function runStudy(cfg: PipelineConfig, opts: StudyOptions): Promise
     valid.push(r.validMetrics);
   }
   const t = aggregate(test);
-  const study: StudyFile = { version: 1, seeds, config: { ...cfg, seed: seeds[0] }, runs, variants: t.variants, test: t.table };
-  if (valid.every((v) => v.length > 0)) study.valid = aggregate(valid).table;
+  const validTable = valid.every((x) => x.length > 0) ? aggregate(valid).table : undefined;
+  const effects = studyEffects(t.variants, t.table, validTable, cfg.cot.order);
+  const study: StudyFile = { version: 1, seeds, config: { ...cfg, seed: seeds[0] }, runs, variants: t.variants, test: t.table, ...(validTable ? { valid: validTable } : {}), effects };
   writeStudy(opts.outDir, study);
   return { dir: opts.outDir, study };
 }
@@ -155,6 +141,7 @@ export function writeStudy(dir: string, study: StudyFile): void {
     '```',
   ];
   if (study.valid) md.push('', '## valid (choose on these)', '', '```', formatStudyTable(study.variants, study.valid), '```');
+  if (study.effects.length > 0) md.push('', '## effects (paired by seed: each seed\'s difference, then mean ± std; points, or percent of b where relative)', '', '```', formatEffects(study.effects), '```');
   writeFileAtomic(join(dir, STUDY_FILES.study), JSON.stringify(study, null, 1) + '\n');
   writeFileAtomic(join(dir, STUDY_FILES.table), md.join('\n') + '\n');
   writeFileAtomic(join(dir, STUDY_FILES.vegalite), JSON.stringify(studyVegaLite(study), null, 1) + '\n');

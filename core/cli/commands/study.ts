@@ -7,6 +7,7 @@ import { pipelineInputs, PIPELINE_INPUT_HELP, PIPELINE_INPUT_OPTIONS } from './p
 import { initBackend } from '../../model/backend.ts';
 import { loadPipelineConfig } from '../../stages/pipeline-config.ts';
 import { formatStudyTable, runStudy, STUDY_FILES } from '../../stages/study.ts';
+import { formatEffects } from '../../stages/study-effects.ts';
 import { UserError } from '../../util/errors.ts';
 
 export const studyCommand: Command = {
@@ -73,6 +74,7 @@ export const studyCommand: Command = {
           seconds: +seconds.toFixed(1),
           split: 'test',
           variants: Object.fromEntries(study.variants.map((v) => [v, { macro_f1: { mean: short(study.test[v].macro_f1.mean), std: short(study.test[v].macro_f1.std) } }])),
+          effects: study.effects.map((e) => ({ name: e.name, mean: short(e.test.mean), std: short(e.test.std), wins: e.wins, ...(e.goal ? { goal_met: e.goal.met } : {}) })),
         }),
       );
     } else {
@@ -83,6 +85,11 @@ export const studyCommand: Command = {
       }
       io.out(`test split, mean ± std over ${study.seeds.length} seeds (report these):`);
       io.out(formatStudyTable(study.variants, study.test));
+      if (study.effects.length > 0) {
+        io.out('');
+        io.out(`effects, paired by seed (each seed's difference, then mean ± std):`);
+        io.out(formatEffects(study.effects));
+      }
       io.out(`study in ${formatSeconds(seconds)}: ${join(out, STUDY_FILES.table)}, ${join(out, STUDY_FILES.chart)}`);
     }
     return 0;
