@@ -94,19 +94,6 @@ export function gradedMean3ToLabel(score: number): string {
   return score >= 2.5 ? 'High' : score >= 1.5 ? 'Medium' : 'Low';
 }
 
-/**
- * Home Depot mean rating → its two nearest grades in proportion (2.33 → Medium 0.67, High 0.33): the
- * spread between raters that the bucket throws away. The most likely grade is the bucket's.
- */
-export function gradedMean3Distribution(score: number): Record<string, number> {
-  if (!(score >= 1 && score <= 3)) throw new UserError(`a Home Depot mean rating is on 1–3, got ${score}`);
-  const byRating = ['Low', 'Medium', 'High'];
-  const lo = Math.floor(score);
-  const w = score - lo;
-  if (w === 0) return { [byRating[lo - 1]]: 1 };
-  return { [byRating[lo - 1]]: 1 - w, [byRating[lo]]: w };
-}
-
 /** CrowdFlower median rating → graded4 label. */
 export function gradedMedian4ToLabel(score: number): string {
   const r = Math.round(score);

@@ -139,12 +139,6 @@ export const PipelineConfig = z
         subsetSteps: z.number().int().min(1).optional(),
         /** Early stopping of the label SFT variants on the valid split, ranked by valid macro-F1 (train/early-stop.ts). */
         earlyStop: EarlyStop.optional(),
-        /**
-         * Home Depot: the label SFT variants train towards each pair's mean rating as a distribution
-         * over its two nearest grades (labels.ts gradedMean3Distribution) instead of its bucket; the
-         * cross-encoder baseline trains on the same targets.
-         */
-        softLabels: z.boolean().optional(),
       })
       .strict(),
     selection: SelectionConfig,

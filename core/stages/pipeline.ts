@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PairRecord } from '../data/schema.ts';
-import { getScheme, gradedMean3Distribution, labelIndex, type LabelScheme } from '../data/labels.ts';
+import { getScheme, labelIndex, type LabelScheme } from '../data/labels.ts';
 import { loadDataset } from '../data/load.ts';
 import { sample, splitByQuery } from '../data/split.ts';
 import { generateDataset } from '../data/synth/generate.ts';
@@ -167,7 +167,6 @@ async function pipelineRun(
     seed: cfg.seed,
   });
   const newModel = () => (pre ? pre.model.clone() : new DecoderLM(modelConfig));
-  const soft = softLabels(cfg, scheme.id, split.train);
   const ctx: StageContext = { tokenizer, scheme, modelConfig, trainConfig, seed: cfg.seed, backend: opts.backend, progress: opts.progress, log, signal: opts.signal, newModel };
   log(`model: ${modelConfig.nLayers} layers × ${modelConfig.dModel} wide, context ${modelConfig.contextLength}, vocabulary ${tokenizer.vocabSize}; backend ${opts.backend}`);
   // How many label prompts must be cut to fit: a cut prompt hides the end of its product text.
@@ -232,8 +231,6 @@ async function pipelineRun(
         signal: opts.signal,
         onStep: (step, loss) => opts.progress?.('cross_encoder', step + 1, ceCfg.steps, { loss: loss.toFixed(3) }),
         validate: { pairs: valid, score: validMacroF1, batchSize: cfg.eval.batchSize },
-        // The baseline learns from what the label SFT learns from: like with like.
-        ...(soft ? { soft: split.train.map((p) => soft.get(p.pair_id)) } : {}),
       });
       try {
         training.cross_encoder = trainingTrace(losses, curve, bestStep);
@@ -262,7 +259,6 @@ async function pipelineRun(
         modelConfig,
         trainConfig: tc,
         init,
-        ...(soft ? { soft: pairs.map((p) => soft.get(p.pair_id)) } : {}),
         hooks: {
           optimizer,
           onStep: (step, loss) => {
@@ -627,16 +623,4 @@ function trainingTrace(losses: number[], checks: TrainingTrace['valid_curve'], k
 
 function mean(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-/** train.softLabels: each train pair's mean rating as a distribution over grades (Home Depot's pairs carry the mean as `score`). */
-function softLabels(cfg: PipelineConfig, schemeId: string, train: readonly PairRecord[]): Map<string, Record<string, number>> | undefined {
-  if (!cfg.train.softLabels) return undefined;
-  if (schemeId !== 'graded3') throw new UserError(`train.softLabels: needs mean ratings on the graded3 scheme (Home Depot); this data's scheme is ${schemeId}`);
-  return new Map(
-    train.map((p) => {
-      if (p.score === undefined) throw new UserError(`train.softLabels: pair ${p.pair_id} has no mean rating (score); load the file with --format homedepot`);
-      return [p.pair_id, gradedMean3Distribution(p.score)];
-    }),
-  );
 }

@@ -77,15 +77,10 @@ export function labelExamples(
   labels: readonly string[],
   contextLength: number,
   extras: PromptExtras = {},
-  soft?: readonly (Readonly<Record<string, number>> | undefined)[],
 ): LMExample[] {
   return pairs.map((p, i) => {
     const fitted = fitToContext(encodePrompt(tok, template, p, extras), encodeCompletion(tok, template, labels[i]), contextLength, tok);
-    const dist = soft?.[i];
-    if (!dist || Object.keys(dist).length < 2) return { prompt: fitted.promptIds, completion: fitted.completionIds };
-    // Label completions are one grade token (+ <eos>): the same length, so the prompt fitted for one fits them all.
-    const choices = Object.entries(dist).map(([label, pr]) => ({ completion: encodeCompletion(tok, template, label), p: pr }));
-    return { prompt: fitted.promptIds, completion: fitted.completionIds, choices };
+    return { prompt: fitted.promptIds, completion: fitted.completionIds };
   });
 }
 
@@ -101,8 +96,6 @@ export interface TrainLabelOptions {
   trainConfig: TrainConfig;
   /** labels to train on (default each pair's own label); MS trains on teacher-named label' */
   labels?: readonly string[];
-  /** per pair, a distribution over labels to train towards instead of its one label (config train.softLabels) */
-  soft?: readonly (Readonly<Record<string, number>> | undefined)[];
   /** start from these weights instead of a fresh init (continued training) */
   init?: DecoderLM;
   hooks?: TrainHooks;
@@ -125,7 +118,7 @@ export function trainLabelModel(
   if (pairs.length === 0) throw new UserError('no training pairs');
   const model = opts.init ?? new DecoderLM(opts.modelConfig);
   const labels = opts.labels ?? pairs.map((p) => p.label);
-  const examples = labelExamples(tok, template, pairs, labels, model.config.contextLength, {}, opts.soft);
+  const examples = labelExamples(tok, template, pairs, labels, model.config.contextLength);
   const hooks: TrainHooks = { batch: { padTo: 'longest', ...opts.hooks?.batch }, ...opts.hooks };
   const rm: RelevanceModel = { model, tokenizer: tok, scheme, template };
   const v = opts.validate;

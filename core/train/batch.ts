@@ -4,12 +4,6 @@ import { UserError } from '../util/errors.ts';
 export interface LMExample {
   prompt: number[];
   completion: number[];
-  /**
-   * A soft target: each time the example is batched one of these completions is drawn with
-   * probability p (seeded by the step), so the expected loss is the cross-entropy against the
-   * distribution. `completion` is the most likely one (what the example stands for elsewhere).
-   */
-  choices?: { completion: number[]; p: number }[];
 }
 
 /**

@@ -50,19 +50,6 @@ export function batchIndices(n: number, batchSize: number, seed: number, step: n
   return order.slice(k * batchSize, (k + 1) * batchSize);
 }
 
-/** The draw of example i's soft target at `step`: seeded by (seed, step, i), so a resumed run draws the same. */
-export function softDraw(seed: number, step: number, i: number): Rng {
-  return new Rng(hash32((seed ^ Math.imul(step + 1, 0x85ebca6b) ^ Math.imul(i + 1, 0xc2b2ae35)) >>> 0));
-}
-
-/** Example i as batched at `step`: one of a soft target's completions, drawn by its probability. */
-export function exampleAt(examples: readonly LMExample[], i: number, seed: number, step: number): LMExample {
-  const ex = examples[i];
-  if (!ex.choices) return ex;
-  const completion = softDraw(seed, step, i).weighted(ex.choices.map((c) => c.completion), ex.choices.map((c) => c.p));
-  return { prompt: ex.prompt, completion };
-}
-
 /** Trains `model` on completion tokens of `examples`; returns the per-step losses. */
 export function trainLM(model: CausalLM, examples: LMExample[], cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
   const optimizer = hooks.optimizer ?? makeOptimizer(model, cfg);
@@ -74,7 +61,7 @@ export function trainLM(model: CausalLM, examples: LMExample[], cfg: TrainConfig
   for (; step < stop; step++) {
     const t0 = performance.now();
     const batch = makeBatch(
-      batchIndices(examples.length, cfg.batchSize, cfg.seed, step).map((i) => exampleAt(examples, i, cfg.seed, step)),
+      batchIndices(examples.length, cfg.batchSize, cfg.seed, step).map((i) => examples[i]),
       batchOpts,
     );
     const lr = lrAt(step, cfg);

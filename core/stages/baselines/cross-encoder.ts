@@ -9,7 +9,7 @@ import { EncoderClassifier } from '../../model/encoder.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.ts';
 import { snapshotParams } from '../../model/lm.ts';
 import { EarlyStop, trainWithEarlyStopping, type ValidPoint } from '../../train/early-stop.ts';
-import { batchIndices, makeOptimizer, softDraw } from '../../train/loop.ts';
+import { batchIndices, makeOptimizer } from '../../train/loop.ts';
 import { lrAt } from '../../train/schedule.ts';
 import { optimizeStep } from '../../train/step.ts';
 import { encodePrompt, fitToContext, parseTemplate, type PromptTemplate } from '../../text/prompts.ts';
@@ -86,8 +86,6 @@ export interface TrainCrossEncoderOptions {
   trainConfig: TrainConfig;
   onStep?: (step: number, loss: number) => void;
   signal?: AbortSignal;
-  /** per pair, a distribution over labels drawn from at each step instead of its label (train.softLabels, as the label SFT) */
-  soft?: readonly (Readonly<Record<string, number>> | undefined)[];
   /** held-out pairs and their score for `earlyStop` (without them the full schedule runs) */
   validate?: { pairs: readonly PairRecord[]; score: (gold: string[], pred: LabelPrediction[]) => number; batchSize?: number };
 }
@@ -111,16 +109,12 @@ export function trainCrossEncoder(
   const optimizer = makeOptimizer(clf, train);
   const model: CrossEncoder = { clf, tokenizer: tok, scheme, template };
   const losses: number[] = [];
-  const drawnLabel = (i: number, step: number): number => {
-    const d = opts.soft?.[i];
-    return d ? labelIndex(scheme, softDraw(train.seed, step, i).weighted(Object.keys(d), Object.values(d))) : labels[i];
-  };
   const trainSteps = (from: number, to: number) => {
     for (let step = from; step < to; step++) {
       opts.signal?.throwIfAborted();
       const idx = batchIndices(pairs.length, Math.min(cfg.batchSize, pairs.length), train.seed, step);
       const { ids, mask } = padded(idx.map((i) => inputs[i]), tok.padId);
-      const y = tf.tensor1d(idx.map((i) => drawnLabel(i, step)), 'int32');
+      const y = tf.tensor1d(idx.map((i) => labels[i]), 'int32');
       try {
         const dropoutSeed = hash32((train.seed * 0x27d4eb2d + step) >>> 0);
         const { loss } = optimizeStep(clf, optimizer, () => clf.loss(ids, mask, y, { training: true, dropoutSeed }), {
