@@ -48,6 +48,7 @@ interface Spec {
 function paired(table: Table, s: Spec): Stat {
   const a = table[s.a][s.figure].values;
   const b = table[s.b][s.figure].values;
+  // relative with b = 0 (nothing to cut): counted as no change rather than ±∞
   return stat(a.map((x, i) => (s.relative ? (b[i] === 0 ? 0 : (x - b[i]) / b[i]) : x - b[i])));
 }
 
