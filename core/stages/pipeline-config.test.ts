@@ -66,6 +66,16 @@ describe('merging a config file over a preset', () => {
     expect(cfg.baselines.crossEncoder.enabled).toBe(false);
   });
 
+  it('the public-data recipes (notebooks/homedepot-study.json, crowdflower-study.json) load: the schedules the README reports', () => {
+    const hd = loadPipelineConfig({ file: join(repoRoot(), 'notebooks', 'homedepot-study.json') });
+    const long = { steps: 12000, earlyStop: { every: 500, patience: 6 } };
+    expect(hd).toMatchObject({ stopAfter: 'sft_all', pretrain: { steps: 1000, maxTexts: 50000 }, train: long, baselines: { crossEncoder: { ...long, enabled: true } } });
+    expect(hd.pretrained).toBeUndefined();
+    const cf = loadPipelineConfig({ file: join(repoRoot(), 'notebooks', 'crowdflower-study.json') });
+    const preset = { steps: 4000, earlyStop: { every: 200, patience: 100 } };
+    expect(cf).toMatchObject({ stopAfter: 'sft_all', pretrained: 'runs/pre-both', train: preset, baselines: { crossEncoder: { ...preset, enabled: true } } });
+  });
+
   it('objects merge key by key, arrays and scalars replace', () => {
     expect(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] }, d: 1 });
   });
