@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alignTable } from '../eval/format.ts';
-import { stat, Stat, STUDY_FIGURES, type StudyFigure } from './study-stat.ts';
+import { SCORED_SUFFIX } from './pipeline.ts';
+import { stat, Stat, STUDY_FIGURES, type StudyFigure, type StudyTable as Table } from './study-stat.ts';
 
 /**
  * The comparisons LREF's claims rest on, each as a paired difference per seed: two variants of one
@@ -33,8 +34,6 @@ export const Effect = z
   })
   .strict();
 export type Effect = z.infer<typeof Effect>;
-
-type Table = Record<string, Record<string, Stat>>;
 
 interface Spec {
   name: string;
@@ -84,7 +83,7 @@ export function studyEffects(variants: readonly string[], test: Table, valid: Ta
   if (has('sft_selected') && has('sft_random')) specs.push({ name: 'sft_selected − sft_random', a: 'sft_selected', b: 'sft_random', figure: 'macro_f1' });
   if (has('+label')) {
     for (const kind of cotOrder) {
-      for (const v of [`+${kind}`, `+${kind}:scored`]) if (has(v)) specs.push({ name: `${v} − +label`, a: v, b: '+label', figure: 'macro_f1' });
+      for (const v of [`+${kind}`, `+${kind}${SCORED_SUFFIX}`]) if (has(v)) specs.push({ name: `${v} − +label`, a: v, b: '+label', figure: 'macro_f1' });
     }
   }
   const start = cotOrder.length > 0 ? `+${cotOrder[cotOrder.length - 1]}` : undefined;

@@ -15,6 +15,9 @@ export const Stat = z
   .strict();
 export type Stat = z.infer<typeof Stat>;
 
+/** One split of a study: variant → figure → stat. */
+export type StudyTable = Record<string, Record<string, Stat>>;
+
 export function stat(values: readonly number[]): Stat {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;

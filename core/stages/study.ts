@@ -8,11 +8,11 @@ import { readRun } from '../runs/store.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { PipelineConfig } from './pipeline-config.ts';
-import { Stat, stat, STUDY_FIGURES, type StudyFigure } from './study-stat.ts';
+import { Stat, stat, STUDY_FIGURES, type StudyFigure, type StudyTable } from './study-stat.ts';
 import { Effect, formatEffects, studyEffects } from './study-effects.ts';
 import { runPipeline, type PipelineOptions } from './pipeline.ts';
 
-export { Stat, stat, STUDY_FIGURES, type StudyFigure };
+export { Stat, stat, STUDY_FIGURES, type StudyFigure, type StudyTable };
 
 /**
  * `lref study`: the pipeline once per seed, then every figure as mean ± std over the seeds — a
@@ -48,10 +48,10 @@ export type StudyFile = z.infer<typeof StudyFile>;
 export const STUDY_FILES = { study: 'study.json', table: 'study.md', chart: 'study.svg', vegalite: 'study.vl.json' } as const;
 
 /** Mean ± std per variant and figure over runs (each a list of MetricsRecords); a variant must be in every run. */
-export function aggregate(runs: readonly (readonly MetricsRecord[])[]): { variants: string[]; table: Record<string, Record<string, Stat>> } {
+export function aggregate(runs: readonly (readonly MetricsRecord[])[]): { variants: string[]; table: StudyTable } {
   if (runs.length === 0) throw new UserError('study: no runs to aggregate');
   const variants = runs[0].map((m) => m.name);
-  const table: Record<string, Record<string, Stat>> = {};
+  const table: StudyTable = {};
   for (const v of variants) {
     const recs = runs.map((r, i) => {
       const m = r.find((x) => x.name === v);
@@ -67,7 +67,7 @@ export function aggregate(runs: readonly (readonly MetricsRecord[])[]): { varian
 export const pm = (s: Stat) => `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}`;
 
 /** The paper-style table of one split: variant | macro-F1 | weighted-F1 | acc | opt-share | unparsed, mean ± std in percent. */
-export function formatStudyTable(variants: readonly string[], table: Record<string, Record<string, Stat>>): string {
+export function formatStudyTable(variants: readonly string[], table: StudyTable): string {
   const cols: [StudyFigure, string][] = [
     ['macro_f1', 'macro-F1'],
     ['weighted_f1', 'weighted-F1'],
