@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'native/build/**', 'bench/*.py'] },
+  { ignores: ['node_modules/**', 'dist/**', 'native/build/**', 'bench/*.py', 'bench/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {
