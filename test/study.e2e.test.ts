@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { main } from '../core/cli/main.ts';
 import { bufferIO } from './helpers/io.ts';
 import { readRun } from '../core/runs/store.ts';
-import { stat, StudyFile } from '../core/stages/study.ts';
+import { StudyFile } from '../core/stages/study.ts';
+import { stat } from '../core/stages/study-stat.ts';
 
 /**
  * `lref study` on the smoke preset cut down further (fewer pairs, steps and one CoT kind), two

@@ -16,7 +16,8 @@ export const Stat = z
 export type Stat = z.infer<typeof Stat>;
 
 /** One split of a study: variant → figure → stat. */
-export type StudyTable = Record<string, Record<string, Stat>>;
+export const StudyTable = z.record(z.string(), z.record(z.string(), Stat));
+export type StudyTable = z.infer<typeof StudyTable>;
 
 export function stat(values: readonly number[]): Stat {
   const n = values.length;

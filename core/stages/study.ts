@@ -8,11 +8,9 @@ import { readRun } from '../runs/store.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { UserError } from '../util/errors.ts';
 import { PipelineConfig } from './pipeline-config.ts';
-import { Stat, stat, STUDY_FIGURES, type StudyFigure, type StudyTable } from './study-stat.ts';
+import { stat, STUDY_FIGURES, StudyTable, type Stat, type StudyFigure } from './study-stat.ts';
 import { Effect, formatEffects, studyEffects } from './study-effects.ts';
 import { runPipeline, type PipelineOptions } from './pipeline.ts';
-
-export { Stat, stat, STUDY_FIGURES, type StudyFigure, type StudyTable };
 
 /**
  * `lref study`: the pipeline once per seed, then every figure as mean ± std over the seeds — a
@@ -23,8 +21,6 @@ export { Stat, stat, STUDY_FIGURES, type StudyFigure, type StudyTable };
  * effects, study-effects.ts), `study.md` (the tables) and the chart as `study.svg` and a Vega-Lite
  * spec `study.vl.json`.
  */
-
-const SplitTable = z.record(z.string(), z.record(z.string(), Stat));
 
 export const StudyFile = z
   .object({
@@ -37,8 +33,8 @@ export const StudyFile = z
     /** variants in table order */
     variants: z.array(z.string()),
     /** variant → figure → stat, on test (reported) and valid (where choices are made) */
-    test: SplitTable,
-    valid: SplitTable.optional(),
+    test: StudyTable,
+    valid: StudyTable.optional(),
     /** paired per-seed differences between the variants LREF compares (best vs baselines, selection, CoT, DPO) */
     effects: z.array(Effect),
   })
